@@ -1,0 +1,171 @@
+"""The `vmdocker` command line: argument parsing only; the work happens in the modules it calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.answers import Answers
+from bot.config import Settings, SettingsError, load_settings
+from bot.knowledge import KnowledgeError
+from bot.models import Band, Reply
+from bot.replies import render_text
+from bot.selfcheck import routing_failures
+
+log = logging.getLogger("vmdocker")
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """The `ask --json` contract: one flat object other tools can rely on."""
+    return {
+        "matched": reply.band is Band.ANSWER,
+        "band": reply.band.value,
+        "entry_id": reply.entry_id,
+        "title": reply.title,
+        "score": round(reply.score, 1),
+        "text": render_text(reply),
+        "suggestions": [
+            {"id": link.id, "title": link.title, "score": link.score} for link in reply.suggestions
+        ],
+        "question": reply.question,
+        "why": reply.why,
+    }
+
+
+def _questions_from_stdin() -> Iterable[str]:
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # binary input must not crash the loop
+    for line in sys.stdin:
+        yield line.rstrip("\r\n")
+
+
+def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
+    questions = [args.question] if args.question is not None else _questions_from_stdin()
+    for question in questions:
+        reply = answers.reply_to(question)
+        if args.json:
+            print(json.dumps(reply_json(reply), ensure_ascii=False), flush=True)
+        else:
+            print(render_text(reply), flush=True)
+            if args.question is None:
+                print("\n" + "─" * 40 + "\n", flush=True)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, answers: Answers) -> int:
+    items = []
+    for entry in answers.knowledge.entries.values():
+        reply = answers.reply_for_entry(entry.id)
+        assert reply is not None
+        items.append(
+            {
+                "id": entry.id,
+                "title": entry.title,
+                "questions": entry.questions,
+                "tags": entry.tags,
+                "text": render_text(reply),
+            }
+        )
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        for item in items:
+            print(f"{item['id']:32} {item['title']}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
+    failures = routing_failures(answers)
+    for failure in failures:
+        print(failure)
+    entries = answers.knowledge.entries.values()
+    total = sum(len(entry.questions) for entry in entries)
+    print(
+        f"{len(answers.knowledge.entries)} entries, {total} example questions, "
+        f"{len(answers.knowledge.diagrams)} diagrams: "
+        + ("all route to their own entry" if not failures else f"{len(failures)} misrouted")
+    )
+    return EXIT_FAILED if failures else 0
+
+
+def cmd_console(args: argparse.Namespace, answers: Answers) -> int:
+    """Offline console: type a question, read the reply."""
+    print("vmdocker console: ask about VMs and Docker (Ctrl-D to quit).")
+    print("To connect to Slack, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README).")
+    while True:
+        try:
+            question = input("\n? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        print("\n" + render_text(answers.reply_to(question)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vmdocker", description="Explain virtual machines vs Docker containers."
+    )
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        metavar="DIR",
+        help="knowledge folder (default: $VMDOCKER_KNOWLEDGE_DIR or ./knowledge)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer a question (or one per stdin line)")
+    ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.set_defaults(handler=cmd_ask)
+
+    listing = commands.add_parser("list", help="list every knowledge entry")
+    listing.add_argument("--json", action="store_true", help="as a JSON array")
+    listing.set_defaults(handler=cmd_list)
+
+    check = commands.add_parser("check", help="validate the knowledge base and its routing")
+    check.set_defaults(handler=cmd_check)
+
+    run = commands.add_parser("run", help="start the bot (offline console without Slack tokens)")
+    run.set_defaults(handler=cmd_console)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if args.knowledge is not None:
+        overrides["VMDOCKER_KNOWLEDGE_DIR"] = args.knowledge
+    return load_settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vmdocker` console script and `python -m bot`."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as error:
+        print(f"vmdocker: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        answers = Answers.from_settings(settings)
+    except KnowledgeError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"vmdocker: the knowledge base in {settings.knowledge_dir} has "
+            f"{len(error.problems)} problem(s); nothing was loaded.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    try:
+        return int(args.handler(args, answers))
+    except BrokenPipeError:
+        return 0

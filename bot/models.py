@@ -1,0 +1,176 @@
+"""Every domain model of vmdocker in one place: knowledge, matches and replies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    """Base for models read from files people edit: unknown fields are typos, not data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- comparison -------------------------------------------------------------
+
+
+class ComparisonRow(Strict):
+    """One line of a VM-against-container comparison."""
+
+    aspect: Text
+    vm: Text
+    container: Text
+
+
+class MatrixRow(ComparisonRow):
+    """A row of the shared comparison matrix (`knowledge/comparison.yaml`)."""
+
+    id: Slug
+
+
+# --- diagrams ---------------------------------------------------------------
+
+LayerKind = Literal[
+    "app", "runtime", "guest_os", "kernel", "hypervisor", "host_os", "hardware", "vm"
+]
+
+
+class Box(Strict):
+    """One labelled box of a diagram; `kind` decides its colour."""
+
+    label: Text
+    kind: LayerKind
+
+
+class Stack(Strict):
+    """A column of rows drawn top to bottom; a row holds boxes side by side."""
+
+    title: Text
+    rows: list[list[Box]] = Field(min_length=1)
+
+
+class DiagramSpec(Strict):
+    """A diagram as data (`knowledge/diagrams.yaml`): one or more stacks side by side."""
+
+    id: Slug
+    title: Text
+    alt: Text
+    stacks: list[Stack] = Field(min_length=1, max_length=3)
+    caption: str = ""
+
+
+# --- knowledge entries ------------------------------------------------------
+
+
+class EntryFrontMatter(Strict):
+    """The YAML front matter of one `knowledge/entries/*.md` file."""
+
+    id: Slug
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    questions: list[Text] = Field(min_length=1)
+    keywords: list[Text] = []
+    tags: list[Slug] = []
+    related: list[Slug] = []
+    comparison: list[Slug | ComparisonRow] = []
+    diagram: Slug | None = None
+
+
+class Entry(Strict):
+    """A knowledge entry, resolved: comparison rows filled in, answer text attached."""
+
+    id: str
+    title: str
+    questions: list[str]
+    keywords: list[str]
+    tags: list[str]
+    related: list[str]
+    comparison: list[ComparisonRow]
+    diagram: str | None
+    answer: str
+    source: Path
+
+
+class KnowledgeBase(Strict):
+    """Everything loaded from a knowledge folder, validated as a whole."""
+
+    entries: dict[str, Entry]
+    matrix: list[MatrixRow]
+    diagrams: dict[str, DiagramSpec]
+
+
+# --- matching ---------------------------------------------------------------
+
+
+class Band(StrEnum):
+    """How sure the matcher is: answer, offer choices, or decline."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    NONE = "none"
+
+
+class Candidate(BaseModel):
+    """An entry and how well the question matched it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry: Entry
+    score: float = Field(ge=0, le=100)
+    phrase: str
+
+
+class Match(BaseModel):
+    """The matcher's verdict for one question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    band: Band
+    best: Candidate | None
+    runner_ups: list[Candidate] = Field(default_factory=list, max_length=3)
+
+    @property
+    def entry(self) -> Entry | None:
+        return self.best.entry if self.best else None
+
+    @property
+    def score(self) -> float:
+        return self.best.score if self.best else 0.0
+
+
+# --- replies ----------------------------------------------------------------
+
+
+class TopicLink(BaseModel):
+    """A pointer to another entry: a related topic or a "did you mean" choice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    score: float | None = None
+
+
+class Reply(BaseModel):
+    """What the bot says about one question, before it is drawn as text or Block Kit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    band: Band
+    question: str
+    entry_id: str | None = None
+    title: str | None = None
+    score: float = 0.0
+    answer: str
+    comparison: list[ComparisonRow] = Field(default_factory=list)
+    diagram: DiagramSpec | None = None
+    related: list[TopicLink] = Field(default_factory=list)
+    suggestions: list[TopicLink] = Field(default_factory=list)
+    why: str = ""

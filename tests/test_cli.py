@@ -1,0 +1,108 @@
+"""The `vmdocker` CLI contract, run as a real subprocess the way other tools call it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import KNOWLEDGE, ROOT
+
+CONTRACT_KEYS = {"matched", "band", "entry_id", "title", "score", "text", "suggestions"}
+
+
+def vmdocker(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ask_prints_plain_text_reply() -> None:
+    result = vmdocker("ask", "what is the difference between a vm and docker")
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    assert text.startswith("VM vs Docker at a glance")
+    assert "Container: A couple of MB" in text
+    assert "┌" in text  # the diagram, as text
+
+
+def test_ask_json_contract() -> None:
+    result = vmdocker("ask", "--json", "how long does a vm take to boot")
+    reply = json.loads(result.stdout)
+    assert reply.keys() >= CONTRACT_KEYS
+    assert reply["matched"] is True and reply["band"] == "answer"
+    assert reply["entry_id"] == "start-time"
+    assert 0 <= reply["score"] <= 100
+    assert "Minutes" in reply["text"]
+    assert all({"id", "title", "score"} <= item.keys() for item in reply["suggestions"])
+
+
+def test_ask_json_declines_off_topic() -> None:
+    reply = json.loads(vmdocker("ask", "--json", "git rebase vs merge").stdout)
+    assert reply["matched"] is False and reply["band"] == "none"
+    assert reply["entry_id"] is None and reply["text"]
+
+
+def test_ask_json_stdin_one_object_per_line_in_order() -> None:
+    lines = ["vm vs docker", "", "tabs vs spaces", "what is a kernel"]
+    stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe binary \x00\n"
+    result = vmdocker("ask", "--json", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["entry_id"] for r in replies] == ["vm-vs-docker", None, None, "os-layers", None]
+
+
+def test_list_json_has_every_entry() -> None:
+    items = json.loads(vmdocker("list", "--json").stdout)
+    assert {"id", "title", "questions", "tags", "text"} <= items[0].keys()
+    assert len(items) == len(list((KNOWLEDGE / "entries").glob("*.md")))
+
+
+def test_check_passes_on_shipped_knowledge() -> None:
+    result = vmdocker("check")
+    assert result.returncode == 0, result.stdout.decode()
+    assert b"all route to their own entry" in result.stdout
+
+
+def test_check_fails_naming_the_broken_file(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, folder)
+    (folder / "entries" / "broken.md").write_text("---\nid: Broken Id\n---\n")
+    result = vmdocker("--knowledge", str(folder), "check")
+    assert result.returncode == 1
+    assert b"broken.md: id:" in result.stderr
+    assert b"nothing was loaded" in result.stderr
+
+
+def test_check_fails_on_misrouted_example(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, folder)
+    (folder / "entries" / "stray.md").write_text(
+        "---\nid: stray\ntitle: Stray\nquestions: [vm vs docker]\n---\nA copy.\n"
+    )
+    result = vmdocker("--knowledge", str(folder), "check")
+    assert result.returncode == 1
+    assert b"vm-vs-docker.md: question \xe2\x80\x9cvm vs docker\xe2\x80\x9d went to stray" in (
+        result.stdout
+    )
+    assert b"misrouted" in result.stdout
+
+
+def test_malformed_setting_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "hi"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={"MATCH_ANSWER_THRESHOLD": "lots", "PATH": "/usr/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert b"MATCH_ANSWER_THRESHOLD" in result.stderr
