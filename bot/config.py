@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+SOCKET_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+HTTP_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 class SettingsError(Exception):
@@ -25,6 +29,7 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
     onboarding_channels: Annotated[list[str], NoDecode] = []
+    onboarding_greeting: Literal["ephemeral", "dm"] = "ephemeral"
     database_url: str = "sqlite:///vmdocker.sqlite3"
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=72.0, ge=0, le=100)
@@ -38,6 +43,35 @@ class Settings(BaseSettings):
         if isinstance(raw, str):
             data["onboarding_channels"] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret")
+    @classmethod
+    def _no_whitespace(cls, value: str) -> str:
+        if any(char.isspace() for char in value):
+            raise ValueError("must not contain spaces or line breaks (check the quoting in .env)")
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_prefix(cls, value: str) -> str:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb- (OAuth & Permissions page)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_prefix(cls, value: str) -> str:
+        if value and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (Basic Information)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:
@@ -55,4 +89,12 @@ def load_settings(**overrides: object) -> Settings:
         name = "_".join(str(part) for part in first["loc"]).upper() or "settings"
         if name == "KNOWLEDGE_DIR":
             name = "VMDOCKER_KNOWLEDGE_DIR"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
+
+
+def require(settings: Settings, names: tuple[str, ...], purpose: str) -> None:
+    """Stop start-up with one line naming the first of `names` that is not set."""
+    for name in names:
+        if not getattr(settings, name.lower()):
+            raise SettingsError(f"{name}: required {purpose}; see .env.example")
