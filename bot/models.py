@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -174,3 +175,67 @@ class Reply(BaseModel):
     related: list[TopicLink] = Field(default_factory=list)
     suggestions: list[TopicLink] = Field(default_factory=list)
     why: str = ""
+
+
+# --- store and insights -----------------------------------------------------
+
+ProgressKind = Literal["tour", "quiz"]
+
+
+class SurfaceBandCount(BaseModel):
+    """How many questions one surface (mention, DM, command...) got in one band."""
+
+    model_config = ConfigDict(frozen=True)
+
+    surface: str
+    band: Band
+    count: int = Field(ge=0)
+
+
+class EntryVotes(BaseModel):
+    """The current 👍/👎 tally of one entry (each user counts once, with their latest vote)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: str
+    title: str | None = None
+    up: int = Field(ge=0)
+    down: int = Field(ge=0)
+
+
+class MissGroup(BaseModel):
+    """Unanswered questions similar enough to be one missing topic, most asked wording first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    count: int = Field(ge=1)
+    variants: list[str] = Field(min_length=1)
+
+
+class Insights(BaseModel):
+    """What authors need to improve the knowledge: answer rate, misses, disliked entries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    since: datetime
+    until: datetime
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    by_surface_band: list[SurfaceBandCount] = Field(default_factory=list)
+    unanswered: int = Field(ge=0)
+    misses: list[MissGroup] = Field(default_factory=list)
+    question_text_stored: bool = True
+    disliked: list[EntryVotes] = Field(default_factory=list)
+
+    @property
+    def answer_rate(self) -> float | None:
+        """Share of questions answered outright, or None when nobody asked anything."""
+        return self.answered / self.total if self.total else None
+
+    def count_by(self, key: Literal["surface", "band"]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.by_surface_band:
+            name = str(getattr(row, key))
+            counts[name] = counts.get(name, 0) + row.count
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
