@@ -1,0 +1,19 @@
+"""Test harness: a mock Slack Web API and signed requests into the real Bolt app."""
+
+from tests.slack.blocks_check import assert_valid_delivery, block_problems
+from tests.slack.mock_api import BOT_ID, BOT_USER_ID, RESPONSE_URL, Call, Failure, MockSlack
+from tests.slack.signed import SIGNING_SECRET, SignedRequest, Signer
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USER_ID",
+    "RESPONSE_URL",
+    "SIGNING_SECRET",
+    "Call",
+    "Failure",
+    "MockSlack",
+    "SignedRequest",
+    "Signer",
+    "assert_valid_delivery",
+    "block_problems",
+]

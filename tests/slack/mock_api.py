@@ -1,0 +1,340 @@
+"""A local stand-in for Slack's Web API: a real HTTP server that records calls, answers like Slack.
+
+Point `WebClient(base_url=mock.api_url)` at it. Besides `/api/<method>` it serves the
+`response_url`s (`mock.response_url()`) and file upload URLs it hands out, so every request the
+app makes stays on 127.0.0.1. Any call can be made to fail on demand with `mock.fail(...)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER_ID = "U0BOT00001"
+BOT_ID = "B0BOT00001"
+TEAM_ID = "T0TEAM0001"
+
+RESPONSE_URL = "response_url"  # the `method` recorded for POSTs to a response_url
+UPLOAD = "file_upload"  # the `method` recorded for the upload POST of files_upload_v2
+
+Json = dict[str, Any]
+
+
+class Failure(Enum):
+    """Ways a call can fail, as Slack fails them."""
+
+    RATE_LIMITED = "rate_limited"  # HTTP 429 with Retry-After
+    INVALID_BLOCKS = "invalid_blocks"  # HTTP 200, {"ok": false, "error": "invalid_blocks"}
+    SERVER_ERROR = "server_error"  # HTTP 500
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request that reached the mock: the API method (or RESPONSE_URL/UPLOAD) and its body."""
+
+    method: str
+    path: str
+    body: Json
+    headers: dict[str, str]
+    answered: int = 200  # the HTTP status the mock answered with
+
+    @property
+    def blocks(self) -> list[Json] | None:
+        blocks = self.body.get("blocks")
+        if blocks is None and isinstance(self.body.get("view"), dict):
+            blocks = self.body["view"].get("blocks")
+        return blocks if isinstance(blocks, list) else None
+
+
+@dataclass
+class _Planned:
+    failure: Failure
+    retry_after: int
+
+
+@dataclass
+class MockSlack:
+    """The mock server; use as a context manager or call `start()`/`stop()`."""
+
+    host: str = "127.0.0.1"
+    calls: list[Call] = field(default_factory=list)
+    _failures: dict[str, deque[_Planned]] = field(default_factory=lambda: defaultdict(deque))
+    _answers: dict[str, Callable[[Json], Json]] = field(default_factory=dict)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- lifecycle ---------------------------------------------------------
+
+    def start(self) -> MockSlack:
+        handler = type("Handler", (_Handler,), {"mock": self})
+        self._server = ThreadingHTTPServer((self.host, 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> MockSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server, "start() the mock first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """The `base_url` for `WebClient` (and `SLACK_API_URL`)."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        """A `response_url` served by this mock, as Slack puts in commands and actions."""
+        return f"{self.base_url}/response/{name}"
+
+    # --- test controls -----------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget recorded calls, planned failures and custom answers (between tests)."""
+        with self._changed:
+            self.calls.clear()
+            self._failures.clear()
+            self._answers.clear()
+
+    def fail(self, method: str, failure: Failure, *, times: int = 1, retry_after: int = 0) -> None:
+        """Make the next `times` calls to `method` fail; `retry_after` is the 429's wait in s."""
+        with self._changed:
+            for _ in range(times):
+                self._failures[method].append(_Planned(failure, retry_after))
+
+    def answer(self, method: str, build: Callable[[Json], Json]) -> None:
+        """Answer `method` with `build(request_body)` instead of the built-in answer."""
+        self._answers[method] = build
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._changed:
+            return [call for call in self.calls if call.method == method]
+
+    def sent(self) -> list[Call]:
+        """Every call that delivers something to people (messages, views, response_url posts)."""
+        with self._changed:
+            return [call for call in self.calls if call.method in DELIVERIES]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until `count` calls to `method` were answered (listeners run after the ack)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [call for call in self.calls if call.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [call.method for call in self.calls]
+                    raise AssertionError(f"expected {count} call(s) to {method}; saw {seen}")
+                self._changed.wait(left)
+
+    # --- serving -----------------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _planned_failure(self, method: str) -> _Planned | None:
+        with self._changed:
+            queue = self._failures.get(method)
+            return queue.popleft() if queue else None
+
+    def _ts(self) -> str:
+        return f"1700000000.{next(self._ids):06d}"
+
+    def _builtin_answer(self, method: str, body: Json) -> Json:
+        custom = self._answers.get(method)
+        if custom:
+            return custom(body)
+        channel = str(body.get("channel", "C0CHANNEL1"))
+        user = str(body.get("user", body.get("users", "U0PERSON01")))
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": "https://example.slack.com/",
+                    "team": "Example",
+                    "user": "vmdocker",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "is_enterprise_install": False,
+                }
+            case "chat.postMessage" | "chat.update":
+                ts = str(body.get("ts") or self._ts())
+                message = {"type": "message", "text": body.get("text", ""), "ts": ts}
+                return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": self._ts()}
+            case "views.publish":
+                view = body.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                return {"ok": True, "view": {"id": f"V{next(self._ids):08d}", **(view or {})}}
+            case "conversations.open":
+                return {"ok": True, "channel": {"id": "D" + user.split(",")[0][1:]}}
+            case "conversations.info":
+                return {
+                    "ok": True,
+                    "channel": {"id": channel, "name": "general", "is_member": True},
+                }
+            case "conversations.list":
+                return {
+                    "ok": True,
+                    "channels": [{"id": "C0CHANNEL1", "name": "general", "is_member": True}],
+                    "response_metadata": {"next_cursor": ""},
+                }
+            case "users.info":
+                return {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "name": "pat",
+                        "real_name": "Pat Example",
+                        "is_bot": False,
+                        "tz": "Europe/Paris",
+                        "profile": {"display_name": "pat", "real_name": "Pat Example"},
+                    },
+                }
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ids):08d}"
+                return {
+                    "ok": True,
+                    "upload_url": f"{self.base_url}/upload/{file_id}",
+                    "file_id": file_id,
+                }
+            case "files.completeUploadExternal":
+                files = body.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                return {
+                    "ok": True,
+                    "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
+                }
+            case _:
+                return {"ok": False, "error": "unknown_method"}
+
+
+DELIVERIES = frozenset(
+    {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish", RESPONSE_URL}
+)
+
+
+def _parse_body(raw: bytes, content_type: str) -> Json:
+    if content_type.startswith("application/json"):
+        parsed = json.loads(raw or b"{}")
+        return parsed if isinstance(parsed, dict) else {"_json": parsed}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        form: Json = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        for key in ("blocks", "view", "attachments", "files"):
+            if isinstance(form.get(key), str) and form[key][:1] in "[{":
+                form[key] = json.loads(form[key])
+        return form
+    return {"_bytes": len(raw)}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    mock: MockSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: tests read `mock.calls`, not the access log."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        content_type = self.headers.get("Content-Type", "")
+        is_upload = self.path.startswith("/upload/")
+        body = {"_bytes": len(raw)} if is_upload else _parse_body(raw, content_type)
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        if self.path.startswith("/api/"):
+            method = self.path[len("/api/") :].split("?")[0]
+            if "token" in body and "authorization" not in headers:
+                headers["authorization"] = f"Bearer {body.pop('token')}"
+        elif self.path.startswith("/response/"):
+            method = RESPONSE_URL
+        elif is_upload:
+            method = UPLOAD
+        else:
+            self._send(404, {"ok": False, "error": "not_found"}, Call("", self.path, body, headers))
+            return
+        call = Call(method, self.path, body, headers)
+        planned = self.mock._planned_failure(method)
+        if planned is not None:
+            self._fail(planned, call)
+        elif method == RESPONSE_URL:
+            self._send_text(200, "ok", call)
+        elif method == UPLOAD:
+            self._send_text(200, f"OK - {len(raw)}", call)
+        else:
+            self._send(200, self.mock._builtin_answer(method, body), call)
+
+    def do_GET(self) -> None:
+        self.do_POST()
+
+    def _fail(self, planned: _Planned, call: Call) -> None:
+        match planned.failure:
+            case Failure.RATE_LIMITED:
+                self._send(
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    call,
+                    {"Retry-After": str(planned.retry_after)},
+                )
+            case Failure.INVALID_BLOCKS:
+                self._send(200, {"ok": False, "error": "invalid_blocks"}, call)
+            case Failure.SERVER_ERROR:
+                self._send_text(500, "Internal Server Error", call)
+
+    def _send(
+        self, status: int, payload: Json, call: Call, extra: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        self._write(status, data, "application/json; charset=utf-8", call, extra)
+
+    def _send_text(self, status: int, text: str, call: Call) -> None:
+        self._write(status, text.encode(), "text/plain; charset=utf-8", call, None)
+
+    def _write(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        call: Call,
+        extra: dict[str, str] | None,
+    ) -> None:
+        if call.method:  # recorded before answering, so the caller never outruns the record
+            self.mock._record(
+                Call(call.method, call.path, call.body, call.headers, answered=status)
+            )
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
