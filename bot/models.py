@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -98,12 +98,80 @@ class Entry(Strict):
     source: Path
 
 
+# --- onboarding: tour and quiz ----------------------------------------------
+
+
+class TourStep(Strict):
+    """One stop of the tour: an entry to read and a line saying why it comes now."""
+
+    entry: Slug
+    intro: Text
+
+
+class Tour(Strict):
+    """The learning path (`knowledge/tour.yaml`): entries in the order a newcomer reads them."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    steps: list[TourStep] = Field(min_length=2, max_length=20)
+
+
+class QuizOption(Strict):
+    """One answer offered for a quiz question; exactly one per question is `right`."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
+    right: bool = False
+
+
+class QuizQuestion(Strict):
+    """A quiz question (`knowledge/quiz.yaml`) and the entry its explanation points to."""
+
+    id: Slug
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    options: list[QuizOption] = Field(min_length=2, max_length=5)
+    explanation: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
+    entry: Slug
+
+    @property
+    def right_index(self) -> int:
+        """Index of the right option (the loader guarantees there is exactly one)."""
+        return next(index for index, option in enumerate(self.options) if option.right)
+
+
+class QuizRun(BaseModel):
+    """One run through the quiz, carried in button values: the shuffled order and the score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order: list[Slug] = Field(min_length=1, max_length=50)
+    position: int = Field(default=0, ge=0)
+    score: int = Field(default=0, ge=0)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.order)
+
+
+class QuizAnswer(BaseModel):
+    """The verdict on one answer: what was chosen, whether it was right, and the run after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: QuizQuestion
+    choice: int
+    correct: bool
+    run: QuizRun
+
+
 class KnowledgeBase(Strict):
     """Everything loaded from a knowledge folder, validated as a whole."""
 
     entries: dict[str, Entry]
     matrix: list[MatrixRow]
     diagrams: dict[str, DiagramSpec]
+    tour: Tour | None = None
+    quiz: list[QuizQuestion] = []
 
 
 # --- matching ---------------------------------------------------------------
@@ -157,6 +225,15 @@ class TopicLink(BaseModel):
     id: str
     title: str
     score: float | None = None
+
+
+class BlockMessage(BaseModel):
+    """A Slack message ready to send: Block Kit blocks and the plain-text fallback."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(min_length=1, max_length=3000)
+    blocks: list[dict[str, Any]] = Field(min_length=1, max_length=50)
 
 
 class Reply(BaseModel):

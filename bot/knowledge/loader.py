@@ -15,11 +15,15 @@ from bot.models import (
     EntryFrontMatter,
     KnowledgeBase,
     MatrixRow,
+    QuizQuestion,
+    Tour,
 )
 
 ENTRIES_DIR = "entries"
 MATRIX_FILE = "comparison.yaml"
 DIAGRAMS_FILE = "diagrams.yaml"
+TOUR_FILE = "tour.yaml"
+QUIZ_FILE = "quiz.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 Shared = TypeVar("Shared", MatrixRow, DiagramSpec)
@@ -102,6 +106,65 @@ def _load_shared(path: Path, model: type[Shared], problems: list[str]) -> dict[s
     return found
 
 
+def _load_tour(path: Path, entries: dict[str, Entry], problems: list[str]) -> Tour | None:
+    """The tour, if the file exists; every step must name a known entry, once."""
+    if not path.exists():
+        return None
+    try:
+        tour = Tour.model_validate(_read_yaml(path))
+    except KnowledgeError as error:
+        problems += error.problems
+        return None
+    except ValidationError as error:
+        problems += _describe(path, error)
+        return None
+    seen: set[str] = set()
+    for index, step in enumerate(tour.steps):
+        if step.entry not in entries:
+            problems.append(f"{path}: steps.{index}.entry: unknown entry id '{step.entry}'")
+        elif step.entry in seen:
+            problems.append(f"{path}: steps.{index}.entry: '{step.entry}' is already a step")
+        seen.add(step.entry)
+    return tour
+
+
+def _quiz_problems(path: Path, index: int, question: QuizQuestion, entries: set[str]) -> list[str]:
+    where = f"{path}: [{index}]"
+    problems = []
+    right = sum(option.right for option in question.options)
+    if right != 1:
+        problems.append(
+            f"{where}.options: exactly one option must have 'right: true' (found {right})"
+        )
+    seen: set[str] = set()
+    for number, option in enumerate(question.options):
+        key = " ".join(option.text.casefold().split())
+        if key in seen:
+            problems.append(f"{where}.options.{number}.text: duplicate option '{option.text}'")
+        seen.add(key)
+    if question.entry not in entries:
+        problems.append(f"{where}.entry: unknown entry id '{question.entry}'")
+    return problems
+
+
+def _load_quiz(path: Path, entries: dict[str, Entry], problems: list[str]) -> list[QuizQuestion]:
+    """The quiz questions, if the file exists; each with one right answer and distinct options."""
+    if not path.exists():
+        return []
+    try:
+        questions = _parse_list(path, QuizQuestion)
+    except KnowledgeError as error:
+        problems += error.problems
+        return []
+    ids: set[str] = set()
+    for index, question in enumerate(questions):
+        problems += _quiz_problems(path, index, question, set(entries))
+        if question.id in ids:
+            problems.append(f"{path}: [{index}].id: duplicate id '{question.id}'")
+        ids.add(question.id)
+    return questions
+
+
 def _load_entry(path: Path, matrix: dict[str, MatrixRow], diagrams: set[str]) -> Entry:
     data, body = _split_front_matter(path)
     try:
@@ -155,6 +218,10 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
         for index, related in enumerate(entry.related):
             if related not in entries:
                 problems.append(f"{entry.source}: related.{index}: unknown entry id '{related}'")
+    tour = _load_tour(folder / TOUR_FILE, entries, problems)
+    quiz = _load_quiz(folder / QUIZ_FILE, entries, problems)
     if problems:
         raise KnowledgeError(problems)
-    return KnowledgeBase(entries=entries, matrix=list(matrix.values()), diagrams=diagrams)
+    return KnowledgeBase(
+        entries=entries, matrix=list(matrix.values()), diagrams=diagrams, tour=tour, quiz=quiz
+    )
