@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 SOCKET_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 HTTP_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 
 
 class SettingsError(Exception):
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
     onboarding_channels: Annotated[list[str], NoDecode] = []
     onboarding_greeting: Literal["ephemeral", "dm"] = "ephemeral"
     database_url: str = "sqlite:///vmdocker.sqlite3"
+    store_question_text: bool = True  # false: record band/entry/score but never what was asked
+    retention_days: int = Field(default=90, ge=0)  # older store rows are purged; 0 keeps all
+    admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=72.0, ge=0, le=100)
     match_suggest_threshold: float = Field(default=52.0, ge=0, le=100)
@@ -39,9 +45,10 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        raw = data.get("onboarding_channels") if isinstance(data, dict) else None
-        if isinstance(raw, str):
-            data["onboarding_channels"] = [part.strip() for part in raw.split(",") if part.strip()]
+        for name in ("onboarding_channels", "admin_user_ids"):
+            raw = data.get(name) if isinstance(data, dict) else None
+            if isinstance(raw, str):
+                data[name] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret")
@@ -86,7 +93,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        name = "_".join(str(part) for part in first["loc"]).upper() or "settings"
+        name = (
+            "_".join(str(part) for part in first["loc"] if not isinstance(part, int)).upper()
+            or "settings"
+        )
         if name == "KNOWLEDGE_DIR":
             name = "VMDOCKER_KNOWLEDGE_DIR"
         message = first["msg"].removeprefix("Value error, ")

@@ -1,0 +1,345 @@
+"""The store on SQLAlchemy 2: one engine per process, a connection per call, any supported DB."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+from bot.models import Band, EntryVotes, ProgressKind, SurfaceBandCount
+from bot.store.schema import (
+    MIGRATIONS,
+    feedback,
+    greetings,
+    processed_events,
+    progress,
+    questions,
+    schema_version,
+)
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_MS = 3000  # a writer waits this long for the lock, then the call fails
+POSTGRES_CONNECT_TIMEOUT_S = 3  # a database that is down fails fast instead of hanging a worker
+EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
+MAX_QUESTION_CHARS = 500
+_MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
+
+
+class StoreError(Exception):
+    """The store cannot be opened: a bad URL, an unsupported database, a newer schema."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC: the same on SQLite (no time zones) and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's own handling is unreliable).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable across crashes of the app in WAL
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # Writers take the lock up front (IMMEDIATE) so busy_timeout applies and no deadlock can occur.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine set up for concurrent use from Bolt's worker threads and several processes."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise StoreError(f"DATABASE_URL is not a database URL: {error}") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(f"DATABASE_URL: {backend!r} is not supported (use sqlite or postgresql)")
+    try:
+        if backend == "sqlite":
+            in_memory = parsed.database in (None, "", ":memory:")
+            engine = create_engine(
+                parsed,
+                connect_args={"check_same_thread": False},
+                # An in-memory database lives in one connection: share it (tests, one thread).
+                **({"poolclass": StaticPool} if in_memory else {}),
+            )
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+        )
+    except NoSuchModuleError as error:
+        raise StoreError(f"DATABASE_URL: {error}") from None
+
+
+def upgrade_schema(engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> int:
+    """Create a fresh database, or run the upgrade steps it lacks; return its schema version."""
+    latest = MIGRATIONS[-1].version
+    with engine.connect() as connection:
+        connection.execution_options(sqlite_begin="IMMEDIATE")  # one upgrader at a time
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK_ID)))
+            schema_version.create(connection, checkfirst=True)
+            current = connection.scalar(select(func.max(schema_version.c.version))) or 0
+            if current > latest:
+                raise StoreError(
+                    f"the database has schema version {current}, newer than this vmdocker "
+                    f"knows ({latest}): upgrade vmdocker"
+                )
+            if current == 0:
+                MIGRATIONS[0].apply(connection)  # the baseline creates every current table
+                pending = MIGRATIONS
+            else:
+                pending = [step for step in MIGRATIONS if step.version > current]
+                for step in pending:
+                    step.apply(connection)
+            for step in pending:
+                log.info("store schema: version %d (%s)", step.version, step.description)
+                connection.execute(
+                    insert(schema_version).values(
+                        version=step.version, description=step.description, applied_at=clock()
+                    )
+                )
+    return latest
+
+
+class Store:
+    """Everything vmdocker remembers. Every method commits before it returns; none keeps state."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        store_question_text: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._store_question_text = store_question_text
+        self._clock = clock
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        store_question_text: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> Store:
+        """Connect, creating the tables or upgrading the schema on first start."""
+        engine = create_store_engine(url)
+        try:
+            upgrade_schema(engine, clock=clock)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, store_question_text=store_question_text, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def stores_question_text(self) -> bool:
+        return self._store_question_text
+
+    def schema_version(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.scalar(select(func.max(schema_version.c.version))) or 0)
+
+    # --- writes ---------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield connection
+
+    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """An INSERT that knows ON CONFLICT, in the dialect of this database."""
+        if self._engine.dialect.name == "sqlite":
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    def _insert_once(self, table: Table, **values: object) -> bool:
+        """Insert a row unless its key exists; True when this call inserted it (atomic)."""
+        key = next(iter(table.primary_key.columns))
+        statement = self._insert(table).values(**values).on_conflict_do_nothing().returning(key)
+        with self._writing() as connection:
+            return connection.execute(statement).first() is not None
+
+    def _upsert(self, table: Table, keys: list[str], **values: object) -> None:
+        statement = self._insert(table).values(**values)
+        changes = {name: value for name, value in values.items() if name not in keys}
+        with self._writing() as connection:
+            connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+    def claim_event(self, event_id: str) -> bool:
+        """True only the first time this Slack event id is seen, across threads and processes."""
+        return self._insert_once(processed_events, event_id=event_id, seen_at=self._clock())
+
+    def record_question(
+        self,
+        *,
+        surface: str,
+        user_id: str,
+        channel_id: str | None,
+        question: str | None,
+        band: str,
+        entry_id: str | None,
+        score: float,
+    ) -> None:
+        """Remember one question and how it was answered (its text only if STORE_QUESTION_TEXT)."""
+        text = question[:MAX_QUESTION_CHARS] if question and self._store_question_text else None
+        row = {
+            "asked_at": self._clock(),
+            "surface": surface,
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "question": text,
+            "band": Band(band).value,
+            "entry_id": entry_id,
+            "score": float(score),
+        }
+        with self._writing() as connection:
+            connection.execute(insert(questions).values(**row))
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        """Remember a 👍 (+1) or 👎 (-1); a user's second vote on an entry replaces the first."""
+        if vote not in (1, -1):
+            raise ValueError(f"vote must be +1 or -1, not {vote!r}")
+        self._upsert(
+            feedback,
+            ["entry_id", "user_id"],
+            entry_id=entry_id,
+            user_id=user_id,
+            vote=vote,
+            voted_at=self._clock(),
+        )
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        """True when this is the first greeting of that user in that channel (atomic)."""
+        return self._insert_once(
+            greetings, channel_id=channel_id, user_id=user_id, greeted_at=self._clock()
+        )
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        """Replace a user's tour or quiz progress with `state` (JSON-serialisable)."""
+        self._upsert(
+            progress,
+            ["user_id", "kind"],
+            user_id=user_id,
+            kind=kind,
+            state=state,
+            updated_at=self._clock(),
+        )
+
+    def purge(self, *, older_than_days: int) -> int:
+        """Delete questions, votes, progress and event ids older than that; return rows deleted.
+
+        Greetings are kept: they are what stops a newcomer being greeted twice, and hold IDs only.
+        Event ids older than two days are always dropped: Slack stops retrying long before.
+        """
+        if older_than_days < 0:
+            raise ValueError("older_than_days must not be negative")
+        now = self._clock()
+        cutoff = now - timedelta(days=older_than_days)
+        event_cutoff = max(cutoff, now - EVENT_MEMORY)
+        with self._writing() as connection:
+            deleted = sum(
+                connection.execute(delete(table).where(column < limit)).rowcount
+                for table, column, limit in (
+                    (questions, questions.c.asked_at, cutoff),
+                    (feedback, feedback.c.voted_at, cutoff),
+                    (progress, progress.c.updated_at, cutoff),
+                    (processed_events, processed_events.c.seen_at, event_cutoff),
+                )
+            )
+        if deleted:
+            log.info(
+                "store retention: deleted %d rows older than %d days", deleted, older_than_days
+            )
+        return deleted
+
+    # --- reads ----------------------------------------------------------------
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        query = select(progress.c.state).where(
+            progress.c.user_id == user_id, progress.c.kind == kind
+        )
+        with self._engine.connect() as connection:
+            state = connection.scalar(query)
+        return dict(state) if state is not None else None
+
+    def question_counts(self, *, since: datetime) -> list[SurfaceBandCount]:
+        """Questions asked since then, per surface and band."""
+        query = (
+            select(questions.c.surface, questions.c.band, func.count())
+            .where(questions.c.asked_at >= since)
+            .group_by(questions.c.surface, questions.c.band)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [SurfaceBandCount(surface=s, band=Band(b), count=n) for s, b, n in rows]
+
+    def unanswered_questions(self, *, since: datetime, limit: int = 2000) -> list[str]:
+        """The text of the latest questions not answered outright (declined or suggestions)."""
+        query = (
+            select(questions.c.question)
+            .where(
+                questions.c.asked_at >= since,
+                questions.c.band != Band.ANSWER.value,
+                questions.c.question.is_not(None),
+            )
+            .order_by(questions.c.asked_at.desc(), questions.c.id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [text for text in connection.scalars(query) if text]
+
+    def entry_votes(self, *, since: datetime) -> list[EntryVotes]:
+        """Each voted entry's 👍/👎 tally, from votes cast or changed since then."""
+        up = func.sum(case((feedback.c.vote > 0, 1), else_=0))
+        down = func.sum(case((feedback.c.vote < 0, 1), else_=0))
+        query = (
+            select(feedback.c.entry_id, up, down)
+            .where(feedback.c.voted_at >= since)
+            .group_by(feedback.c.entry_id)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [EntryVotes(entry_id=entry, up=int(u), down=int(d)) for entry, u, d in rows]
+
+    def close(self) -> None:
+        """Close every pooled connection; every write was already committed by its call."""
+        self._engine.dispose()

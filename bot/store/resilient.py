@@ -1,0 +1,212 @@
+"""The store as the bot uses it: a database failure is logged, never raised to a Slack user.
+
+While the database is down or locked, each call falls back to a safe answer and this process's
+own memory, so the bot keeps answering:
+
+- `claim_event` -> True unless this process already saw the id (answer; at worst a retry twice);
+- `mark_greeted` -> True unless this process already greeted that user there: a newcomer missing
+  their only greeting is worse than a rare second one after an outage;
+- `save_progress`/`load_progress` -> kept in memory, so a tour or quiz carries on;
+- writes of questions and votes -> dropped (counted in the log line); reads -> None or 0.
+
+Failures are logged at most once a minute with a count of the ones held back. After a failure
+the database is left alone for a few seconds (each call would otherwise wait for a timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from bot.models import ProgressKind
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LOG_INTERVAL_S = 60.0
+RETRY_AFTER_S = 5.0
+PURGE_EVERY = timedelta(days=1)
+LOCAL_MEMORY = 10_000  # event ids and greetings remembered in-process during an outage
+
+
+class _LocalMemory:
+    """A bounded set: the oldest keys are forgotten first."""
+
+    def __init__(self, size: int) -> None:
+        self._keys: OrderedDict[object, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, key: object) -> bool:
+        """True when the key was new."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return True
+
+
+class ResilientStore:
+    """Wraps a `Store` opener; opens lazily, reopens after failures, never raises."""
+
+    def __init__(
+        self,
+        opener: Callable[[], Store],
+        *,
+        retention_days: int = 0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._opener = opener
+        self._retention_days = retention_days
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._retry_at = 0.0
+        self._logged_at: float | None = None
+        self._held_back = 0
+        self._failing = False
+        self._purged_at: float | None = None
+        self._events = _LocalMemory(LOCAL_MEMORY)
+        self._greeted = _LocalMemory(LOCAL_MEMORY)
+        self._progress: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # --- the guard ------------------------------------------------------------
+
+    def attempt(self, what: str, operation: Callable[[Store], T], default: T) -> T:
+        """Run `operation` on the store, or return `default` if the store fails or is resting."""
+        now = self._monotonic()
+        if now < self._retry_at:
+            self._failed(what, None, now)
+            return default
+        try:
+            store = self._open()
+            result = operation(store)
+        except Exception as error:
+            self._failed(what, error, now)
+            return default
+        if self._failing:
+            self._failing = False
+            log.warning("store: working again")
+        self._purge_if_due(store, now)
+        return result
+
+    def _open(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = self._opener()
+            return self._store
+
+    def _failed(self, what: str, error: Exception | None, now: float) -> None:
+        with self._lock:
+            self._failing = True
+            if error is not None:
+                self._retry_at = now + RETRY_AFTER_S
+            if self._logged_at is not None and now - self._logged_at < LOG_INTERVAL_S:
+                self._held_back += 1
+                return
+            held_back, self._held_back, self._logged_at = self._held_back, 0, now
+        log.error(
+            "store unavailable (%s): %s; the bot answers without it%s",
+            what,
+            error if error is not None else "resting after an earlier failure",
+            f" ({held_back} more failures in the last minute)" if held_back else "",
+        )
+
+    def _purge_if_due(self, store: Store, now: float) -> None:
+        if self._retention_days <= 0:
+            return
+        with self._lock:
+            due = self._purged_at is None or now - self._purged_at >= PURGE_EVERY.total_seconds()
+            if due:
+                self._purged_at = now
+        if due:
+            try:
+                store.purge(older_than_days=self._retention_days)
+            except Exception as error:
+                self._failed("purge", error, now)
+
+    # --- the Store interface ----------------------------------------------------
+
+    def open(self) -> bool:
+        """Open (creating or upgrading the schema) now rather than on first use; True on success."""
+        return self.attempt("open", lambda s: True, False)
+
+    def claim_event(self, event_id: str) -> bool:
+        first_here = self._events.add(event_id)
+        return self.attempt("claim_event", lambda s: s.claim_event(event_id), first_here)
+
+    def record_question(
+        self,
+        *,
+        surface: str,
+        user_id: str,
+        channel_id: str | None,
+        question: str | None,
+        band: str,
+        entry_id: str | None,
+        score: float,
+    ) -> None:
+        self.attempt(
+            "record_question",
+            lambda s: s.record_question(
+                surface=surface,
+                user_id=user_id,
+                channel_id=channel_id,
+                question=question,
+                band=band,
+                entry_id=entry_id,
+                score=score,
+            ),
+            None,
+        )
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        self.attempt(
+            "record_feedback",
+            lambda s: s.record_feedback(entry_id=entry_id, user_id=user_id, vote=vote),
+            None,
+        )
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        first_here = self._greeted.add((channel_id, user_id))
+        return self.attempt(
+            "mark_greeted",
+            lambda s: s.mark_greeted(channel_id=channel_id, user_id=user_id),
+            first_here,
+        )
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        self._progress[(user_id, kind)] = state
+        self.attempt(
+            "save_progress",
+            lambda s: s.save_progress(user_id=user_id, kind=kind, state=state),
+            None,
+        )
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        return self.attempt(
+            "load_progress",
+            lambda s: s.load_progress(user_id=user_id, kind=kind),
+            self._progress.get((user_id, kind)),
+        )
+
+    def purge(self, *, older_than_days: int) -> int:
+        return self.attempt("purge", lambda s: s.purge(older_than_days=older_than_days), 0)
+
+    def close(self) -> None:
+        with self._lock:
+            store, self._store = self._store, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception as error:
+                log.warning("store: closing failed: %s", error)
