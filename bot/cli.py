@@ -15,6 +15,9 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.knowledge import KnowledgeError
 from bot.models import Band, Reply
 from bot.replies import render_text
+from bot.replies.blocks import render_blocks
+from bot.replies.diagrams import render_diagram_text
+from bot.replies.images import render_diagram_png
 from bot.selfcheck import routing_failures
 
 log = logging.getLogger("vmdocker")
@@ -51,7 +54,10 @@ def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
     questions = [args.question] if args.question is not None else _questions_from_stdin()
     for question in questions:
         reply = answers.reply_to(question)
-        if args.json:
+        if args.blocks:
+            payload = {"blocks": render_blocks(reply)}  # the shape Block Kit Builder pastes
+            print(json.dumps(payload, ensure_ascii=False, indent=2), flush=True)
+        elif args.json:
             print(json.dumps(reply_json(reply), ensure_ascii=False), flush=True)
         else:
             print(render_text(reply), flush=True)
@@ -96,6 +102,26 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
     return EXIT_FAILED if failures else 0
 
 
+def cmd_diagram(args: argparse.Namespace, answers: Answers) -> int:
+    """List diagram specs, print one as text, or write it as PNG: a preview for authors."""
+    diagrams = answers.knowledge.diagrams
+    if args.list or args.name is None:
+        for listed in diagrams.values():
+            print(f"{listed.id:32} {listed.title}")
+        return 0
+    spec = diagrams.get(args.name)
+    if spec is None:
+        print(f"vmdocker: no diagram {args.name!r}; try `vmdocker diagram --list`", file=sys.stderr)
+        return EXIT_FAILED
+    if args.png is None:
+        print(render_diagram_text(spec))
+        return 0
+    png = render_diagram_png(spec)
+    args.png.write_bytes(png)
+    print(f"wrote {args.png} ({len(png):,} bytes)")
+    return 0
+
+
 def cmd_console(args: argparse.Namespace, answers: Answers) -> int:
     """Offline console: type a question, read the reply."""
     print("vmdocker console: ask about VMs and Docker (Ctrl-D to quit).")
@@ -124,11 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question (or one per stdin line)")
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--blocks", action="store_true", help="the Block Kit JSON, for Slack's Block Kit Builder"
+    )
     ask.set_defaults(handler=cmd_ask)
 
     listing = commands.add_parser("list", help="list every knowledge entry")
     listing.add_argument("--json", action="store_true", help="as a JSON array")
     listing.set_defaults(handler=cmd_list)
+
+    diagram = commands.add_parser("diagram", help="preview a diagram as text or PNG")
+    diagram.add_argument("name", nargs="?", help="the diagram id (see --list)")
+    diagram.add_argument("--list", action="store_true", help="list the diagram ids")
+    diagram.add_argument("--png", type=Path, metavar="FILE", help="write the PNG to FILE")
+    diagram.set_defaults(handler=cmd_diagram)
 
     check = commands.add_parser("check", help="validate the knowledge base and its routing")
     check.set_defaults(handler=cmd_check)

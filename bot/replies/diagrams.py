@@ -1,11 +1,18 @@
-"""Diagrams drawn as text with box-drawing characters, at most 60 columns wide."""
+"""Diagrams drawn as text with box-drawing characters, at most 60 columns wide (phone width).
+
+Labels that do not fit their cell wrap onto more lines; a single word too long for its cell is
+cut with an ellipsis. Stacks sit side by side, bottom-aligned so that the hardware lines up.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 from bot.models import Box, DiagramSpec, Stack
 
 MAX_COLUMNS = 60
 GAP = 2
+MAX_LABEL_LINES = 3
 
 
 def _cells(width: int, count: int) -> list[int]:
@@ -23,17 +30,36 @@ def _dividers(width: int, count: int) -> set[int]:
     return positions
 
 
-def _fit(label: str, width: int) -> str:
-    if len(label) > width:
-        label = label[: max(width - 1, 0)] + "…"
-    return label.center(width)
+def wrap_label(label: str, width: int, most: int = MAX_LABEL_LINES) -> list[str]:
+    """`label` in lines of at most `width` characters, at most `most` lines, "…" where cut."""
+    if width <= 1:
+        return ["…"[:width]]
+    lines = textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False)
+    lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+    if len(lines) > most:
+        last = lines[most - 1]
+        lines = [
+            *lines[: most - 1],
+            (last if len(last) < width else last[: width - 1]).rstrip() + "…",
+        ]
+    return lines or [""]
 
 
-def _row_line(boxes: list[Box], width: int) -> str:
+def _row_lines(boxes: list[Box], width: int) -> list[str]:
     cells = _cells(width, len(boxes))
-    return (
-        "│" + "│".join(_fit(box.label, cell) for box, cell in zip(boxes, cells, strict=True)) + "│"
-    )
+    labels = [wrap_label(box.label, cell) for box, cell in zip(boxes, cells, strict=True)]
+    height = max(len(lines) for lines in labels)
+    # Centre each label vertically within the row's height.
+    padded = [
+        [""] * ((height - len(lines)) // 2)
+        + lines
+        + [""] * (height - len(lines) - (height - len(lines)) // 2)
+        for lines in labels
+    ]
+    return [
+        "│" + "│".join(padded[i][line].center(cell) for i, cell in enumerate(cells)) + "│"
+        for line in range(height)
+    ]
 
 
 def _border(width: int, above: int | None, below: int | None) -> str:
@@ -51,23 +77,23 @@ def _border(width: int, above: int | None, below: int | None) -> str:
 
 def render_stack(stack: Stack, width: int) -> list[str]:
     """One stack as lines of exactly `width` characters, title first."""
-    lines = [_fit(stack.title, width)]
+    lines = [line.center(width) for line in wrap_label(stack.title, width, most=2)]
     counts = [len(row) for row in stack.rows]
     lines.append(_border(width, None, counts[0]))
     for index, row in enumerate(stack.rows):
-        lines.append(_row_line(row, width))
+        lines.extend(_row_lines(row, width))
         below = counts[index + 1] if index + 1 < len(counts) else None
         lines.append(_border(width, counts[index], below))
     return lines
 
 
 def render_diagram_text(spec: DiagramSpec, columns: int = MAX_COLUMNS) -> str:
-    """The diagram as text: stacks side by side, bottom-aligned, within `columns`."""
+    """The diagram as text: title, then stacks side by side and bottom-aligned, within `columns`."""
     count = len(spec.stacks)
     width = (columns - GAP * (count - 1)) // count
     drawn = [render_stack(stack, width) for stack in spec.stacks]
     height = max(len(lines) for lines in drawn)
     padded = [[" " * width] * (height - len(lines)) + lines for lines in drawn]
     body = [(" " * GAP).join(parts).rstrip() for parts in zip(*padded, strict=True)]
-    title = spec.title if len(spec.title) <= columns else spec.title[: columns - 1] + "…"
-    return "\n".join([title, "", *body])
+    title = wrap_label(spec.title, columns, most=2)
+    return "\n".join([*title, "", *body])
