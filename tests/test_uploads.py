@@ -1,0 +1,84 @@
+"""Diagram uploads through files_upload_v2, against the mock Slack Web API on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.answers import Answers
+from bot.models import DiagramSpec
+from bot.replies.blocks import render_blocks
+from bot.replies.images import render_diagram_png
+from bot.replies.uploads import UploadError, upload_diagram
+from tests.slack import Failure, MockSlack, block_problems
+from tests.slack.mock_api import UPLOAD
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockSlack]:
+    with MockSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def client(mock: MockSlack) -> WebClient:
+    mock.reset()
+    return WebClient(token="xoxb-test", base_url=mock.api_url)
+
+
+@pytest.fixture
+def spec(answers: Answers) -> DiagramSpec:
+    return answers.knowledge.diagrams["container-vs-vm"]
+
+
+def test_upload_goes_through_all_three_steps_into_the_thread(
+    client: WebClient, mock: MockSlack, spec: DiagramSpec
+) -> None:
+    file_id = upload_diagram(client, channel="C0CHANNEL1", thread_ts="1700000000.000100", spec=spec)
+    png = render_diagram_png(spec)
+
+    assert [call.method for call in mock.calls] == [
+        "files.getUploadURLExternal",
+        UPLOAD,
+        "files.completeUploadExternal",
+    ]
+    ask, upload, complete = mock.calls
+    assert ask.body["filename"] == "container-vs-vm.png"
+    assert int(ask.body["length"]) == len(png)
+    assert ask.body["alt_txt"] == spec.alt
+    assert upload.body["_bytes"] == len(png)
+    assert complete.body["channel_id"] == "C0CHANNEL1"
+    assert complete.body["thread_ts"] == "1700000000.000100"
+    assert complete.body["files"] == [{"id": file_id, "title": spec.title}]
+    assert upload.path == f"/upload/{file_id}"  # the id files.getUploadURLExternal handed out
+
+
+def test_uploaded_file_id_shows_in_the_reply(
+    client: WebClient, mock: MockSlack, answers: Answers
+) -> None:
+    reply = answers.reply_to("vm vs docker")
+    assert reply.diagram is not None
+    file_id = upload_diagram(client, channel="D0DM000001", thread_ts=None, spec=reply.diagram)
+    assert "thread_ts" not in mock.calls_to("files.completeUploadExternal")[0].body
+    blocks = render_blocks(reply, surface="dm", image_file_id=file_id)
+    assert {"id": file_id} in [block.get("slack_file") for block in blocks]
+    assert not block_problems(blocks)
+
+
+def test_a_refused_step_raises_slacks_error(
+    client: WebClient, mock: MockSlack, spec: DiagramSpec
+) -> None:
+    mock.fail("files.completeUploadExternal", Failure.INVALID_BLOCKS)
+    with pytest.raises(SlackApiError):
+        upload_diagram(client, channel="C0CHANNEL1", thread_ts=None, spec=spec)
+
+
+def test_an_answer_without_a_file_raises_upload_error(
+    client: WebClient, mock: MockSlack, spec: DiagramSpec
+) -> None:
+    mock.answer("files.completeUploadExternal", lambda body: {"ok": True, "files": []})
+    with pytest.raises(UploadError, match="container-vs-vm"):
+        upload_diagram(client, channel="C0CHANNEL1", thread_ts=None, spec=spec)
