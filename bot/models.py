@@ -254,6 +254,90 @@ class Reply(BaseModel):
     why: str = ""
 
 
+# --- Slack payloads -----------------------------------------------------------
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
+
+
+class SlackPayload(BaseModel):
+    """The parts of a Slack payload the listeners rely on; the rest of it is ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class MessageEvent(SlackPayload):
+    """An `app_mention` or `message` event."""
+
+    type: str
+    channel: SlackId
+    ts: str
+    text: str = ""
+    user: SlackId | None = None
+    thread_ts: str | None = None
+    channel_type: str | None = None
+    subtype: str | None = None
+    bot_id: str | None = None
+
+    @property
+    def from_a_person(self) -> bool:
+        """Typed by a person: not a bot, not an edit, a deletion or another subtype."""
+        return self.user is not None and self.bot_id is None and self.subtype is None
+
+
+class HomeOpened(SlackPayload):
+    """An `app_home_opened` event: someone opened the app's Home or Messages tab."""
+
+    user: SlackId
+    tab: str = "home"
+
+
+class SlashCommand(SlackPayload):
+    """A slash command invocation (form fields of the request)."""
+
+    command: str
+    text: str = ""
+    user_id: SlackId
+    channel_id: SlackId
+    response_url: str
+
+
+class ButtonClick(SlackPayload):
+    """One button of a `block_actions` payload, with where the button was."""
+
+    user_id: SlackId
+    action_id: str
+    value: str = ""
+    channel_id: SlackId | None = None
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    is_ephemeral: bool = False
+    in_view: bool = False
+    response_url: str | None = None
+
+    @classmethod
+    def from_payload(cls, body: dict[str, Any], action: dict[str, Any]) -> ButtonClick:
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        return cls(
+            user_id=body["user"]["id"],
+            action_id=action["action_id"],
+            value=action.get("value") or "",
+            channel_id=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+            message_ts=container.get("message_ts") or message.get("ts"),
+            thread_ts=message.get("thread_ts"),
+            is_ephemeral=bool(container.get("is_ephemeral")),
+            in_view=container.get("type") == "view",
+            response_url=body.get("response_url"),
+        )
+
+    @property
+    def reply_thread(self) -> str | None:
+        """Where an answer to the click goes: the message's thread; top level in a DM."""
+        if self.channel_id and self.channel_id.startswith("D"):
+            return self.thread_ts
+        return self.thread_ts or self.message_ts
+
+
 # --- store and insights -----------------------------------------------------
 
 ProgressKind = Literal["tour", "quiz"]

@@ -1,0 +1,61 @@
+"""Buttons: open a topic (suggestions, related topics, the topic list), share, and 👍/👎."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.answers import Answers
+from bot.listeners.delivery import post_message, post_to_user, respond_with
+from bot.memory import Memory
+from bot.models import ButtonClick
+from bot.replies.blocks import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE
+from bot.slack_messages import shared_message, thanks_message, topic_message
+
+VOTES = {FEEDBACK_UP: 1, FEEDBACK_DOWN: -1}
+
+
+def register(app: App, answers: Answers, memory: Memory) -> None:
+    @app.action(re.compile(rf"^{OPEN_TOPIC}(:|$)"))
+    def open_topic(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """The topic's card where the button was: same thread, privately, or in the DM."""
+        ack()
+        click = ButtonClick.from_payload(body, action)
+        if click.in_view or click.channel_id is None:
+            post_to_user(client, click.user_id, topic_message(answers, click.value))
+        elif click.is_ephemeral:
+            respond_with(respond, topic_message(answers, click.value, ephemeral=True))
+        else:
+            message = topic_message(answers, click.value)
+            post_message(client, click.channel_id, message, thread_ts=click.reply_thread)
+
+    @app.action(SHARE)
+    def share_in_channel(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        """Post the public copy of an ephemeral answer, then remove the private one."""
+        ack()
+        click = ButtonClick.from_payload(body, action)
+        message = shared_message(answers, click.value, click.user_id)
+        if message is None:
+            respond(text="That answer is no longer available.", replace_original=False)
+            return
+        respond_with(respond, message, response_type="in_channel")
+        respond(delete_original=True)
+
+    @app.action(FEEDBACK_UP)
+    @app.action(FEEDBACK_DOWN)
+    def record_feedback(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        click = ButtonClick.from_payload(body, action)
+        vote = VOTES[click.action_id]
+        memory.record_feedback(entry_id=click.value, user_id=click.user_id, vote=vote)
+        if click.response_url:
+            respond_with(respond, thanks_message(vote))

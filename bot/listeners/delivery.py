@@ -1,0 +1,45 @@
+"""Sending a `BlockMessage` to where it belongs: a thread, a DM, or a `response_url`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.models import BlockMessage
+
+log = logging.getLogger(__name__)
+
+
+def post_message(
+    client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
+) -> None:
+    """Post in a channel or DM, inside `thread_ts` when given."""
+    client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+    )
+
+
+def post_to_user(client: WebClient, user_id: str, message: BlockMessage) -> None:
+    """Post in the bot's DM with `user_id` (for clicks on the Home tab, which has no channel)."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    post_message(client, channel, message)
+
+
+def respond_with(
+    respond: Respond,
+    message: BlockMessage,
+    *,
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral",
+) -> None:
+    """Answer through the request's `response_url`; a failure is logged (it never raises)."""
+    response = respond(
+        text=message.text,
+        blocks=message.blocks,
+        response_type=response_type,
+        replace_original=False,
+    )
+    if response.status_code != 200:
+        log.error("response_url failed: HTTP %s %s", response.status_code, response.body[:200])

@@ -1,0 +1,215 @@
+"""Every message and view the Slack app sends, built from the core: pure functions, no client.
+
+Answer cards come from `bot.replies.blocks`; this module adds the app's own screens (usage, the
+topic list, the full comparison, diagrams, the Home tab) and the "Share in channel" values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.answers import Answers
+from bot.models import Band, BlockMessage, KnowledgeBase, Reply
+from bot.replies.blocks import (
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    OPEN_TOPIC,
+    SHARE,
+    clip,
+    escape,
+    render_blocks,
+    render_fallback,
+)
+
+Block = dict[str, Any]
+
+SHARE_COMPARISON = ":compare"  # share values that are not entry ids contain a colon
+SHARE_DIAGRAM = ":diagram:"
+BUTTONS_PER_ROW = 5  # per actions block: short rows read well on a phone
+
+USAGE = (
+    "*Ask me about virtual machines and Docker containers.*\n"
+    "• Mention me in a channel: `@vmdocker how is a container different from a VM?` "
+    "(I answer in a thread)\n"
+    "• Send me a direct message with your question\n"
+    "• `/vmdocker <question>`: an answer only you see, with a button to share it\n"
+    "• `/vmdocker topics`: everything I know, as buttons\n"
+    "• `/vmdocker compare`: VMs and containers side by side\n"
+    "• `/vmdocker diagram [name]`: a picture of the layers\n"
+    "• `/vmdocker help`: this message"
+)
+ABOUT = (
+    "I explain how *virtual machines* and *Docker containers* differ: what each one "
+    "virtualizes, image sizes, start times, hypervisors, isolation and more, from a knowledge "
+    "base curated by people who run both."
+)
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT), "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _topic_rows(knowledge: KnowledgeBase) -> list[Block]:
+    """All topics as rows of "open topic" buttons."""
+    entries = sorted(knowledge.entries.values(), key=lambda entry: entry.title.casefold())
+    return [
+        {
+            "type": "actions",
+            "elements": [
+                _button(entry.title, f"{OPEN_TOPIC}:{entry.id}", entry.id) for entry in row
+            ],
+        }
+        for row in (
+            entries[start : start + BUTTONS_PER_ROW]
+            for start in range(0, len(entries), BUTTONS_PER_ROW)
+        )
+    ]
+
+
+def _with_share(blocks: list[Block], value: str) -> list[Block]:
+    share = {"type": "actions", "elements": [_button("Share in channel", SHARE, value, "primary")]}
+    return [*blocks[: MAX_BLOCKS - 1], share]
+
+
+# --- answers ----------------------------------------------------------------
+
+
+def answer_message(reply: Reply, *, ephemeral: bool = False) -> BlockMessage:
+    """An answer card (or "did you mean", or a kind decline) as a message."""
+    return BlockMessage(
+        text=render_fallback(reply), blocks=render_blocks(reply, ephemeral=ephemeral)
+    )
+
+
+def unknown_topic_message() -> BlockMessage:
+    text = "I don't know that topic any more; here is everything I do know."
+    return BlockMessage(text=text, blocks=[_section(text)])
+
+
+def topic_message(answers: Answers, entry_id: str, *, ephemeral: bool = False) -> BlockMessage:
+    """The answer card of one topic, picked from a button."""
+    reply = answers.reply_for_entry(entry_id)
+    return answer_message(reply, ephemeral=ephemeral) if reply else unknown_topic_message()
+
+
+# --- the app's own screens --------------------------------------------------
+
+
+def usage_message() -> BlockMessage:
+    return BlockMessage(text=USAGE.replace("*", ""), blocks=[_section(USAGE)])
+
+
+def topics_message(knowledge: KnowledgeBase) -> BlockMessage:
+    """Every topic as a button; a click opens its answer card."""
+    intro = f"*{len(knowledge.entries)} topics I can explain.* Pick one:"
+    return BlockMessage(
+        text=f"{len(knowledge.entries)} topics I can explain: "
+        + ", ".join(sorted(entry.title for entry in knowledge.entries.values()))[:2900],
+        blocks=[_section(intro), *_topic_rows(knowledge)][:MAX_BLOCKS],
+    )
+
+
+def comparison_reply(knowledge: KnowledgeBase) -> Reply:
+    return Reply(
+        band=Band.ANSWER,
+        question="compare",
+        title="Virtual machines vs containers, side by side",
+        answer="The whole comparison, aspect by aspect.",
+        comparison=list(knowledge.matrix),
+    )
+
+
+def comparison_message(knowledge: KnowledgeBase, *, ephemeral: bool = False) -> BlockMessage:
+    """The full comparison matrix."""
+    message = answer_message(comparison_reply(knowledge))
+    if not ephemeral:
+        return message
+    return message.model_copy(update={"blocks": _with_share(message.blocks, SHARE_COMPARISON)})
+
+
+def diagram_list_message(knowledge: KnowledgeBase, unknown: str = "") -> BlockMessage:
+    """The diagram names, for `/vmdocker diagram` with no name or one that does not exist."""
+    names = "\n".join(
+        f"• `{spec.id}`: {escape(spec.title)}" for spec in knowledge.diagrams.values()
+    )
+    lead = (
+        f"I have no diagram called `{escape(clip(unknown, 60))}`. "
+        if unknown
+        else "Which diagram? "
+    )
+    text = f"{lead}Try `/vmdocker diagram <name>` with one of these:\n{names}"
+    return BlockMessage(text=text.replace("`", ""), blocks=[_section(text)])
+
+
+def diagram_message(
+    knowledge: KnowledgeBase, name: str, *, ephemeral: bool = False
+) -> BlockMessage:
+    """One diagram, drawn as text; the list of names when `name` is empty or unknown."""
+    spec = knowledge.diagrams.get(name.strip().casefold())
+    if spec is None:
+        return diagram_list_message(knowledge, unknown=name.strip())
+    reply = Reply(
+        band=Band.ANSWER,
+        question=name,
+        title=spec.title,
+        answer=spec.caption or spec.alt,
+        diagram=spec,
+    )
+    message = answer_message(reply)
+    if not ephemeral:
+        return message
+    blocks = _with_share(message.blocks, SHARE_DIAGRAM + spec.id)
+    return message.model_copy(update={"blocks": blocks})
+
+
+def shared_message(answers: Answers, value: str, user_id: str) -> BlockMessage | None:
+    """The public copy of an ephemeral answer a person chose to share, or None if it is gone."""
+    knowledge = answers.knowledge
+    if value == SHARE_COMPARISON:
+        message = comparison_message(knowledge)
+    elif value.startswith(SHARE_DIAGRAM) and value[len(SHARE_DIAGRAM) :] in knowledge.diagrams:
+        message = diagram_message(knowledge, value[len(SHARE_DIAGRAM) :])
+    elif value in knowledge.entries:
+        message = topic_message(answers, value)
+    else:
+        return None
+    credit = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user_id}>"}],
+    }
+    return message.model_copy(update={"blocks": [*message.blocks[: MAX_BLOCKS - 1], credit]})
+
+
+def thanks_message(vote: int) -> BlockMessage:
+    text = (
+        "Thanks! Glad it helped."
+        if vote > 0
+        else "Thanks for telling me. The people who curate my answers will look at this one."
+    )
+    return BlockMessage(text=text, blocks=[_section(text)])
+
+
+def home_view(knowledge: KnowledgeBase) -> dict[str, Any]:
+    """The Home tab: what the bot does, how to ask, and every topic as a button."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "VMs vs Docker, explained"}},
+        _section(ABOUT),
+        {"type": "divider"},
+        _section(USAGE),
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Topics"}},
+        *_topic_rows(knowledge),
+    ]
+    return {"type": "home", "blocks": blocks[:100]}
