@@ -7,18 +7,24 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.answers import Answers
 from bot.config import Settings, SettingsError, load_settings
+from bot.insights import compute_insights, parse_since
 from bot.knowledge import KnowledgeError
 from bot.models import Band, Reply
 from bot.replies import render_text
 from bot.replies.blocks import render_blocks
 from bot.replies.diagrams import render_diagram_text
 from bot.replies.images import render_diagram_png
+from bot.report import insights_json, render_misses, render_report
 from bot.selfcheck import routing_failures
+from bot.store import Store, StoreError, describe_url
 
 log = logging.getLogger("vmdocker")
 
@@ -122,6 +128,47 @@ def cmd_diagram(args: argparse.Namespace, answers: Answers) -> int:
     return 0
 
 
+def _since(text: str) -> timedelta:
+    try:
+        return parse_since(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
+    """Insights for authors: answer rate, unanswered questions grouped, most 👎 entries."""
+    settings: Settings = args.settings
+    try:
+        store = Store.from_url(
+            settings.database_url, store_question_text=settings.store_question_text
+        )
+        try:
+            insights = compute_insights(
+                store,
+                since=args.since,
+                titles={entry.id: entry.title for entry in answers.knowledge.entries.values()},
+                max_groups=None if args.misses else 10,
+            )
+        finally:
+            store.close()
+    except (StoreError, SQLAlchemyError) as error:
+        where = describe_url(settings.database_url)
+        print(f"vmdocker: cannot read the store at {where}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.misses:
+
+        def closest(question: str) -> tuple[str, float] | None:
+            match = answers.match(question)
+            return (match.entry.id, match.score) if match.entry else None
+
+        print(render_misses(insights, closest))
+    elif args.json:
+        print(json.dumps(insights_json(insights), ensure_ascii=False, indent=2))
+    else:
+        print(render_report(insights))
+    return 0
+
+
 def cmd_console(args: argparse.Namespace, answers: Answers) -> int:
     """Offline console: type a question, read the reply."""
     print("vmdocker console: ask about VMs and Docker (Ctrl-D to quit).")
@@ -165,6 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--png", type=Path, metavar="FILE", help="write the PNG to FILE")
     diagram.set_defaults(handler=cmd_diagram)
 
+    report = commands.add_parser("report", help="what people asked: answer rate, misses, 👎")
+    report.add_argument(
+        "--since",
+        type=_since,
+        default=timedelta(days=7),
+        metavar="SPAN",
+        help="24h, 7d (default), 2w",
+    )
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="as one JSON object")
+    shape.add_argument(
+        "--misses", action="store_true", help="every unanswered question, grouped, as YAML lists"
+    )
+    report.set_defaults(handler=cmd_report)
+
     check = commands.add_parser("check", help="validate the knowledge base and its routing")
     check.set_defaults(handler=cmd_check)
 
@@ -200,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    args.settings = settings  # run and serve hand them on to Slack
     try:
         return int(args.handler(args, answers))
     except BrokenPipeError:

@@ -343,6 +343,27 @@ class ButtonClick(SlackPayload):
 ProgressKind = Literal["tour", "quiz"]
 
 
+class TourProgress(BaseModel):
+    """A user's place in the tour, as onboarding saves it for the Home tab."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int = Field(ge=0)  # 1-based step reached (0: not started)
+    of: int = Field(ge=1)
+    done: bool = False
+
+
+class QuizProgress(BaseModel):
+    """A user's latest quiz run, as onboarding saves it for the Home tab."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answered: int = Field(ge=0)
+    score: int = Field(ge=0)
+    of: int = Field(ge=1)
+    done: bool = False
+
+
 class SurfaceBandCount(BaseModel):
     """How many questions one surface (mention, DM, command...) got in one band."""
 

@@ -15,6 +15,7 @@ from bot.replies.blocks import (
     MAX_BUTTON_TEXT,
     OPEN_TOPIC,
     SHARE,
+    Surface,
     clip,
     escape,
     render_blocks,
@@ -36,6 +37,7 @@ USAGE = (
     "• `/vmdocker topics`: everything I know, as buttons\n"
     "• `/vmdocker compare`: VMs and containers side by side\n"
     "• `/vmdocker diagram [name]`: a picture of the layers\n"
+    "• `/vmdocker tour`: the basics step by step; `/vmdocker quiz`: test what you know\n"
     "• `/vmdocker help`: this message"
 )
 ABOUT = (
@@ -86,11 +88,20 @@ def _with_share(blocks: list[Block], value: str) -> list[Block]:
 # --- answers ----------------------------------------------------------------
 
 
-def answer_message(reply: Reply, *, ephemeral: bool = False) -> BlockMessage:
-    """An answer card (or "did you mean", or a kind decline) as a message."""
-    return BlockMessage(
-        text=render_fallback(reply), blocks=render_blocks(reply, ephemeral=ephemeral)
-    )
+def answer_message(
+    reply: Reply,
+    *,
+    ephemeral: bool = False,
+    surface: Surface | None = None,
+    image_file_id: str | None = None,
+) -> BlockMessage:
+    """An answer card (or "did you mean", or a kind decline) as a message.
+
+    `ephemeral` adds "Share in channel"; `image_file_id` (thread and DM surfaces) shows the
+    uploaded diagram PNG instead of the text drawing.
+    """
+    blocks = render_blocks(reply, ephemeral=ephemeral, surface=surface, image_file_id=image_file_id)
+    return BlockMessage(text=render_fallback(reply), blocks=blocks)
 
 
 def unknown_topic_message() -> BlockMessage:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.answers import Answers
 from bot.config import Settings, load_settings
+from tests.store_databases import database_url  # noqa: F401 - a fixture for store tests
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

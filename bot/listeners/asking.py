@@ -1,14 +1,13 @@
-"""A question from any surface: answered from the core, and remembered."""
+"""A question from any surface: answered by the core, and remembered."""
 
 from __future__ import annotations
 
 from bot.answers import Answers
 from bot.memory import Memory
-from bot.models import BlockMessage
-from bot.slack_messages import answer_message, usage_message
+from bot.models import Reply
 
 
-def answer_question(
+def ask(
     answers: Answers,
     memory: Memory,
     question: str,
@@ -16,11 +15,10 @@ def answer_question(
     surface: str,
     user_id: str,
     channel_id: str | None,
-    ephemeral: bool = False,
-) -> BlockMessage:
-    """The message answering `question` (the usage for an empty one); records how it went."""
+) -> Reply | None:
+    """The reply to `question` (None for an empty one: show the usage); records how it went."""
     if not question:
-        return usage_message()
+        return None
     reply = answers.reply_to(question)
     memory.record_question(
         surface=surface,
@@ -31,4 +29,4 @@ def answer_question(
         entry_id=reply.entry_id,
         score=reply.score,
     )
-    return answer_message(reply, ephemeral=ephemeral)
+    return reply

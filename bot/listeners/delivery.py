@@ -7,8 +7,10 @@ from typing import Literal
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.models import BlockMessage
+from bot.models import BlockMessage, DiagramSpec
+from bot.replies.uploads import UploadError, upload_diagram
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,21 @@ def post_message(
     client.chat_postMessage(
         channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
     )
+
+
+def upload_diagram_or_none(
+    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
+) -> str | None:
+    """Upload the diagram's PNG into the conversation; None (text diagram instead) on failure."""
+    try:
+        return upload_diagram(client, channel=channel, thread_ts=thread_ts, spec=spec)
+    except SlackApiError as error:
+        method = error.response.api_url.rsplit("/", 1)[-1]
+        code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
+        log.error("diagram upload failed at %s: %s", method, code or error.response.status_code)
+    except UploadError as error:
+        log.error("diagram upload failed: %s", error)
+    return None
 
 
 def post_to_user(client: WebClient, user_id: str, message: BlockMessage) -> None:

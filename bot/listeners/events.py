@@ -8,10 +8,12 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.answers import Answers
-from bot.listeners.asking import answer_question
-from bot.listeners.delivery import post_message
+from bot.listeners.asking import ask
+from bot.listeners.delivery import post_message, upload_diagram_or_none
 from bot.memory import Memory
 from bot.models import MessageEvent
+from bot.replies.blocks import Surface
+from bot.slack_messages import answer_message, usage_message
 from bot.slack_text import question_text
 
 
@@ -20,37 +22,67 @@ def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
     return event.get("channel_type") == "im" and MessageEvent.model_validate(event).from_a_person
 
 
+def answer_in_conversation(
+    answers: Answers,
+    memory: Memory,
+    client: WebClient,
+    message: MessageEvent,
+    *,
+    surface: Surface,
+    thread_ts: str | None,
+    bot_user_id: str | None,
+) -> None:
+    """Answer `message` where it was asked, with the diagram uploaded as a picture."""
+    assert message.user is not None  # callers pass only messages typed by people
+    reply = ask(
+        answers,
+        memory,
+        question_text(message.text, bot_user_id),
+        surface=surface,
+        user_id=message.user,
+        channel_id=message.channel,
+    )
+    if reply is None:
+        post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
+        return
+    file_id = (
+        upload_diagram_or_none(client, message.channel, thread_ts, reply.diagram)
+        if reply.diagram
+        else None
+    )
+    answer = answer_message(reply, surface=surface, image_file_id=file_id)
+    post_message(client, message.channel, answer, thread_ts=thread_ts)
+
+
 def register(app: App, answers: Answers, memory: Memory) -> None:
     @app.event("app_mention")
     def answer_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         mention = MessageEvent.model_validate(event)
-        if not mention.from_a_person or mention.user is None:
-            return
-        message = answer_question(
-            answers,
-            memory,
-            question_text(mention.text, context.bot_user_id),
-            surface="mention",
-            user_id=mention.user,
-            channel_id=mention.channel,
-        )
-        post_message(client, mention.channel, message, thread_ts=mention.thread_ts or mention.ts)
+        if mention.from_a_person:
+            answer_in_conversation(
+                answers,
+                memory,
+                client,
+                mention,
+                surface="thread",
+                thread_ts=mention.thread_ts or mention.ts,
+                bot_user_id=context.bot_user_id,
+            )
 
     @app.event("message", matchers=[is_direct_message_from_a_person])
     def answer_direct_message(
         event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         dm = MessageEvent.model_validate(event)
-        assert dm.user is not None  # the matcher let only people's messages through
-        message = answer_question(
+        answer_in_conversation(
             answers,
             memory,
-            question_text(dm.text, context.bot_user_id),
+            client,
+            dm,
             surface="dm",
-            user_id=dm.user,
-            channel_id=dm.channel,
+            thread_ts=dm.thread_ts,
+            bot_user_id=context.bot_user_id,
         )
-        post_message(client, dm.channel, message, thread_ts=dm.thread_ts)
 
     @app.event("message")
     def ignore_other_messages() -> None:

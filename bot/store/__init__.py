@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.store.database import Store, StoreError, create_store_engine, upgrade_schema, utcnow
+from bot.store.database import (
+    Store,
+    StoreError,
+    create_store_engine,
+    describe_url,
+    upgrade_schema,
+    utcnow,
+)
 from bot.store.resilient import ResilientStore
 
 __all__ = [
@@ -11,6 +18,7 @@ __all__ = [
     "Store",
     "StoreError",
     "create_store_engine",
+    "describe_url",
     "open_store",
     "upgrade_schema",
     "utcnow",

@@ -71,6 +71,14 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def describe_url(url: str) -> str:
+    """The URL as it may be shown in logs and errors: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "an unreadable DATABASE_URL"
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine set up for concurrent use from Bolt's worker threads and several processes."""
     try:
