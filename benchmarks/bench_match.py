@@ -11,6 +11,7 @@ memory is that size's alone.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import resource
 import subprocess
@@ -42,26 +43,24 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
     return DOMAIN + sorted(words)
 
 
-def _phrase(rng: random.Random, words: list[str], length: int) -> str:
-    # Zipf-like: low indices (the domain words) are common, the long tail is rare.
-    return " ".join(
-        words[min(int(rng.paretovariate(0.6)) - 1, len(words) - 1)] for _ in range(length)
-    )
+def _phrase(rng: random.Random, words: list[str], weights: list[float], length: int) -> str:
+    return " ".join(rng.choices(words, cum_weights=weights, k=length))
 
 
 def write_knowledge(folder: Path, entries: int, seed: int = 7) -> list[tuple[str, str]]:
     """Write `entries` entry files; return (question, entry id) pairs: reworded, with a typo."""
     rng = random.Random(seed)
     words = _vocabulary(rng, max(2000, entries // 2))
-    rng.shuffle(words[len(DOMAIN) :])
+    # Zipf's law: the word of rank r is used in proportion to 1/r; the domain words rank first.
+    weights = list(itertools.accumulate(1 / rank for rank in range(1, len(words) + 1)))
     (folder / "entries").mkdir(parents=True)
     probes = []
     for index in range(entries):
-        questions = [_phrase(rng, words, rng.randint(4, 8)) for _ in range(5)]
-        keywords = [_phrase(rng, words, rng.randint(1, 2)) for _ in range(3)]
+        questions = [_phrase(rng, words, weights, rng.randint(4, 8)) for _ in range(5)]
+        keywords = [_phrase(rng, words, weights, rng.randint(1, 2)) for _ in range(3)]
         text = ENTRY.format(
             id=f"entry-{index}",
-            title=_phrase(rng, words, 4),
+            title=_phrase(rng, words, weights, 4),
             questions="\n".join(f"  - {q}" for q in questions),
             keywords=", ".join(keywords),
         )
