@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot import listeners
 from bot.answers import Answers
 from bot.config import Settings
+from bot.listeners.delivery import describe_api_error
 from bot.memory import InProcessMemory, Memory
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,7 @@ def answer_each_event_once(memory: Memory) -> Callable[..., BoltResponse | None]
 def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     """Global error handler: name the Web API method and Slack's error code; keep serving."""
     if isinstance(error, SlackApiError):
-        method = error.response.api_url.rsplit("/", 1)[-1]
-        data = error.response.data
-        code = data.get("error") if isinstance(data, dict) else None
-        log.error("Slack API %s failed: %s", method, code or f"HTTP {error.response.status_code}")
+        log.error("Slack API %s", describe_api_error(error))
     else:
         kind = body.get("type") or body.get("command") or "request"
         log.error("listener failed on %s: %r", kind, error, exc_info=error)

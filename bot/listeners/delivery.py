@@ -15,6 +15,14 @@ from bot.replies.uploads import UploadError, upload_diagram
 log = logging.getLogger(__name__)
 
 
+def describe_api_error(error: SlackApiError) -> str:
+    """`<method> failed: <Slack's error code> (HTTP <status>)`, for one log line."""
+    method = error.response.api_url.rsplit("/", 1)[-1]
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return f"{method} failed: {code or 'no error code'} (HTTP {error.response.status_code})"
+
+
 def post_message(
     client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
 ) -> None:
@@ -31,9 +39,7 @@ def upload_diagram_or_none(
     try:
         return upload_diagram(client, channel=channel, thread_ts=thread_ts, spec=spec)
     except SlackApiError as error:
-        method = error.response.api_url.rsplit("/", 1)[-1]
-        code = error.response.data.get("error") if isinstance(error.response.data, dict) else None
-        log.error("diagram upload failed at %s: %s", method, code or error.response.status_code)
+        log.error("diagram upload failed: %s", describe_api_error(error))
     except UploadError as error:
         log.error("diagram upload failed: %s", error)
     return None

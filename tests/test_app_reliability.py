@@ -1,0 +1,174 @@
+"""Retries, rate limits, Web API errors, forged requests and hostile input, end to end."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.answers import Answers
+from tests.slack import RESPONSE_URL, Call, Failure, MockSlack, Signer, assert_valid_delivery
+from tests.slack.harness import Harness, start_harness, wait_until
+from tests.slack.signed import direct_message, mention
+
+HOSTILE = (
+    "<!channel> <!here|here> <!everyone> <@U0SOMEONE> <#C0OTHER|general> "
+    "<script>alert('x')</script> &amp; a < b > c :rocket: 🚀 \x00\x07\x1b[31m"
+    " what is a vm?"
+)
+PINGS = ("<!channel", "<!here", "<!everyone", "<script", "<@U0SOMEONE>", "<#C0OTHER")
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockSlack]:
+    with MockSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(mock: MockSlack, answers: Answers) -> Harness:
+    return start_harness(mock, answers)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _assert_nothing_live_echoed(call: Call) -> None:
+    for text in _strings(call.body):
+        for ping in PINGS:
+            assert ping not in text, f"{ping!r} reached Slack live in {call.method}"
+        assert "\x00" not in text and "\x1b" not in text
+
+
+# --- Slack's retries and rate limits ----------------------------------------
+
+
+def test_a_retried_event_is_answered_once(slack: Harness) -> None:
+    event = mention("what is a container?")
+    first = slack.send_event(event, event_id="Ev0RETRY001")
+    again = slack.send_event(event, event_id="Ev0RETRY001", retry_num=1)
+    assert first.status == again.status == 200
+    slack.send_event(direct_message("what is a vm?"))  # a later, different event
+    posts = slack.mock.wait_for("chat.postMessage", count=2)
+    time.sleep(0.2)  # room for a duplicate answer to show up, if the app were to send one
+    assert len(slack.mock.calls_to("chat.postMessage")) == 2
+    assert {post.body["channel"] for post in posts} == {event["channel"], "D0PERSON01"}
+
+
+def test_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> None:
+    slack.mock.fail("chat.postMessage", Failure.RATE_LIMITED, retry_after=0)
+    slack.send_event(mention("what is a container?"))
+    limited, delivered = slack.mock.wait_for("chat.postMessage", count=2)
+    assert (limited.answered, delivered.answered) == (429, 200)
+    assert limited.body == delivered.body
+
+
+# --- Web API errors: logged with method and code, the app keeps serving -------
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [(Failure.INVALID_BLOCKS, "invalid_blocks"), (Failure.SERVER_ERROR, "HTTP 500")],
+)
+def test_web_api_error_is_logged_and_the_app_keeps_serving(
+    slack: Harness, caplog: pytest.LogCaptureFixture, failure: Failure, code: str
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot")
+    slack.mock.fail("chat.postMessage", failure)
+    assert slack.send_event(mention("what is a container?")).status == 200
+    wait_until(lambda: any("chat.postMessage" in r.getMessage() for r in caplog.records))
+    [record] = [r for r in caplog.records if "chat.postMessage" in r.getMessage()]
+    assert code in record.getMessage()
+    slack.send_event(direct_message("what is a vm?"))
+    posts = slack.mock.wait_for("chat.postMessage", count=2)
+    assert posts[-1].answered == 200
+
+
+def test_failed_diagram_upload_falls_back_to_the_text_drawing(
+    slack: Harness, answers: Answers, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot")
+    entry = next(e for e in answers.knowledge.entries.values() if e.diagram)
+    slack.mock.fail("files.getUploadURLExternal", Failure.INVALID_BLOCKS)
+    slack.send_event(mention(entry.questions[0]))
+    [post] = slack.mock.wait_for("chat.postMessage")
+    assert not any(block["type"] == "image" for block in post.blocks or [])
+    assert "```" in repr(post.blocks)
+    assert any("files.getUploadURLExternal" in r.getMessage() for r in caplog.records)
+
+
+def test_answer_with_a_diagram_shows_the_uploaded_png_in_the_thread(
+    slack: Harness, answers: Answers
+) -> None:
+    entry = next(e for e in answers.knowledge.entries.values() if e.diagram)
+    event = mention(entry.questions[0])
+    slack.send_event(event)
+    [post] = slack.mock.wait_for("chat.postMessage")
+    [complete] = slack.mock.calls_to("files.completeUploadExternal")
+    assert complete.body["thread_ts"] == event["ts"]
+    file_id = complete.body["files"][0]["id"]
+    images = [block for block in post.blocks or [] if block["type"] == "image"]
+    assert images and images[0]["slack_file"] == {"id": file_id}
+    assert_valid_delivery(post)
+
+
+# --- request verification ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "signer",
+    [
+        pytest.param(Signer(secret="not-the-secret"), id="wrong-secret"),
+        pytest.param(Signer(now=time.time() - 10 * 60), id="stale-timestamp"),
+    ],
+)
+def test_badly_signed_requests_get_401(slack: Harness, signer: Signer) -> None:
+    response = slack.send(signer.event(mention("what is a vm?")))
+    assert response.status == 401
+    assert slack.mock.calls == []
+
+
+def test_unsigned_request_gets_401(slack: Harness) -> None:
+    signed = Signer().command("help", response_url=slack.mock.response_url())
+    headers = {k: v for k, v in signed.headers.items() if k != "x-slack-signature"}
+    response = slack.send(type(signed)(signed.body, headers))
+    assert response.status == 401
+    assert slack.mock.calls == []
+
+
+# --- any input: a valid reply, nothing echoed live ----------------------------
+
+
+def test_huge_message_gets_a_valid_reply(slack: Harness) -> None:
+    slack.send_event(direct_message("what is a vm? " + "x" * 40_000))
+    [post] = slack.mock.wait_for("chat.postMessage")
+    assert_valid_delivery(post)
+    assert len(repr(post.body)) < 40_000
+
+
+@pytest.mark.parametrize("where", ["mention", "dm"])
+def test_markup_in_a_message_is_never_echoed_live(slack: Harness, where: str) -> None:
+    event = mention(HOSTILE) if where == "mention" else direct_message(HOSTILE)
+    slack.send_event(event)
+    [post] = slack.mock.wait_for("chat.postMessage")
+    assert_valid_delivery(post)
+    _assert_nothing_live_echoed(post)
+
+
+@pytest.mark.parametrize("text", [HOSTILE, "<!channel> zzzz qqqq", "x" * 40_000, "💥" * 500])
+def test_markup_in_a_command_is_never_echoed_live(slack: Harness, text: str) -> None:
+    assert slack.send_command(text).status == 200
+    [call] = slack.mock.wait_for(RESPONSE_URL)
+    assert_valid_delivery(call)
+    _assert_nothing_live_echoed(call)
