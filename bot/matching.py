@@ -65,7 +65,7 @@ class Matcher:
                 for token in canonical.split():
                     postings[token].add(index)
 
-        self.phrase_text = phrases
+        self.phrase_text = np.array(phrases, dtype=object)
         self.phrase_source = sources
         self.phrase_owner = np.array(owners, dtype=np.int64)
         total = len(self.entries)
@@ -74,7 +74,11 @@ class Matcher:
             token: math.log(1 + total / len(ids)) for token, ids in self.postings.items()
         }
         self.unknown_weight = math.log(1 + total)
-        self.vocabulary = list(self.postings)
+        # Typos keep the first letter ("kernal", "dcoker"); other words that merely contain a
+        # known one ("resize", "unsecure") are different words.
+        self.vocabulary_by_initial: defaultdict[str, list[str]] = defaultdict(list)
+        for token in self.postings:
+            self.vocabulary_by_initial[token[0]].append(token)
 
     def _known(self, token: str) -> str | None:
         """The vocabulary word `token` stands for (itself, or a typo of it), if any."""
@@ -83,7 +87,10 @@ class Matcher:
         if len(token) < TYPO_MIN_LENGTH or not re.search(r"[a-z]", token):
             return None
         found = process.extractOne(
-            token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+            token,
+            self.vocabulary_by_initial.get(token[0], []),
+            scorer=fuzz.ratio,
+            score_cutoff=TYPO_CUTOFF,
         )
         return found[0] if found else None
 
@@ -113,8 +120,10 @@ class Matcher:
         if hopeful.size == 0:
             return Match(question=readable, band=Band.NONE, best=None)
 
-        rows = np.flatnonzero(np.isin(self.phrase_owner, hopeful))
-        choices = [self.phrase_text[row] for row in rows]
+        wanted = np.zeros(len(self.entries), dtype=bool)
+        wanted[hopeful] = True
+        rows = np.flatnonzero(wanted[self.phrase_owner])
+        choices = self.phrase_text[rows]
         query = " ".join(sorted(set(known)))
         similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float32)[0]
 
