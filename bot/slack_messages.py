@@ -203,6 +203,14 @@ def shared_message(answers: Answers, value: str, user_id: str) -> BlockMessage |
     return message.model_copy(update={"blocks": [*message.blocks[: MAX_BLOCKS - 1], credit]})
 
 
+def image_failed_message() -> BlockMessage:
+    text = (
+        "I couldn't post the picture here. If this is a channel, invite me with "
+        "`/invite @vmdocker` and try again; the text drawing above shows the same layers."
+    )
+    return BlockMessage(text=text.replace("`", ""), blocks=[_section(text)])
+
+
 def thanks_message(vote: int) -> BlockMessage:
     text = (
         "Thanks! Glad it helped."

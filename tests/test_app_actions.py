@@ -9,10 +9,11 @@ import pytest
 
 from bot.answers import Answers
 from bot.memory import InProcessMemory
-from bot.replies.blocks import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE
+from bot.replies.blocks import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
 from bot.slack_messages import SHARE_COMPARISON
 from tests.slack import RESPONSE_URL, MockSlack, assert_valid_delivery
 from tests.slack.harness import Harness, start_harness, wait_until
+from tests.slack.mock_api import UPLOAD
 from tests.slack.signed import CHANNEL, PERSON, button_click, in_ephemeral, in_home, in_message
 
 
@@ -169,3 +170,38 @@ def test_feedback_is_recorded_and_thanked_privately(
     assert "Thanks" in call.body["text"]
     wait_until(lambda: bool(memory.votes))
     assert memory.votes == [(topic, PERSON, vote)]
+
+
+def test_show_as_image_uploads_the_png_into_the_channel(slack: Harness, answers: Answers) -> None:
+    name = next(iter(answers.knowledge.diagrams))
+    click = button_click(
+        f"{SHOW_DIAGRAM_IMAGE}:{name}",
+        name,
+        response_url=slack.mock.response_url(),
+        container=in_ephemeral(),
+    )
+    slack.send_click(click)
+    [complete] = slack.mock.wait_for("files.completeUploadExternal")
+    assert complete.body["channel_id"] == CHANNEL
+    assert "thread_ts" not in complete.body
+    assert complete.body["files"][0]["title"] == answers.knowledge.diagrams[name].title
+    assert slack.mock.calls_to(UPLOAD)
+
+
+def test_show_as_image_where_the_bot_cannot_post_explains_privately(
+    slack: Harness, answers: Answers
+) -> None:
+    name = next(iter(answers.knowledge.diagrams))
+    slack.mock.answer(
+        "files.completeUploadExternal", lambda body: {"ok": False, "error": "not_in_channel"}
+    )
+    click = button_click(
+        f"{SHOW_DIAGRAM_IMAGE}:{name}",
+        name,
+        response_url=slack.mock.response_url(),
+        container=in_ephemeral(),
+    )
+    slack.send_click(click)
+    [call] = slack.mock.wait_for(RESPONSE_URL)
+    assert call.body["response_type"] == "ephemeral"
+    assert "/invite @vmdocker" in call.body["text"]

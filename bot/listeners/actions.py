@@ -9,11 +9,21 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.answers import Answers
-from bot.listeners.delivery import post_message, post_to_user, respond_with
+from bot.listeners.delivery import (
+    post_message,
+    post_to_user,
+    respond_with,
+    upload_diagram_or_none,
+)
 from bot.memory import Memory
 from bot.models import ButtonClick
-from bot.replies.blocks import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE
-from bot.slack_messages import shared_message, thanks_message, topic_message
+from bot.replies.blocks import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
+from bot.slack_messages import (
+    image_failed_message,
+    shared_message,
+    thanks_message,
+    topic_message,
+)
 
 VOTES = {FEEDBACK_UP: 1, FEEDBACK_DOWN: -1}
 
@@ -47,6 +57,23 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
             return
         respond_with(respond, message, response_type="in_channel")
         respond(delete_original=True)
+
+    @app.action(re.compile(rf"^{SHOW_DIAGRAM_IMAGE}(:|$)"))
+    def show_diagram_image(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """Ephemeral answers cannot carry files: upload the diagram's PNG into the channel."""
+        ack()
+        click = ButtonClick.from_payload(body, action)
+        spec = answers.knowledge.diagrams.get(click.value)
+        thread_ts = None if click.is_ephemeral else click.reply_thread
+        uploaded = (
+            upload_diagram_or_none(client, click.channel_id, thread_ts, spec)
+            if spec and click.channel_id
+            else None
+        )
+        if uploaded is None:
+            respond_with(respond, image_failed_message())
 
     @app.action(FEEDBACK_UP)
     @app.action(FEEDBACK_DOWN)
