@@ -98,6 +98,7 @@ def test_direct_message_is_answered_in_the_dm(slack: Harness) -> None:
         pytest.param({"subtype": "bot_message", "bot_id": "B0OTHERBOT"}, id="bot-message"),
         pytest.param({"subtype": "message_changed"}, id="edit"),
         pytest.param({"subtype": "message_deleted"}, id="deletion"),
+        pytest.param({"channel": "not a channel id"}, id="malformed"),
     ],
 )
 def test_messages_not_typed_by_a_person_are_ignored(slack: Harness, extra: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
@@ -19,7 +20,12 @@ from bot.slack_text import question_text
 
 def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
     """Matcher: a DM typed by a person; not the bot, another bot, an edit or a deletion."""
-    return event.get("channel_type") == "im" and MessageEvent.model_validate(event).from_a_person
+    if event.get("channel_type") != "im":
+        return False
+    try:
+        return MessageEvent.model_validate(event).from_a_person
+    except ValidationError:  # a shape we do not rely on: not a question
+        return False
 
 
 def answer_in_conversation(
