@@ -20,8 +20,10 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot import listeners
 from bot.answers import Answers
 from bot.config import Settings
+from bot.listeners import onboarding
 from bot.listeners.delivery import describe_api_error
 from bot.memory import InProcessMemory, Memory
+from bot.onboarding import Onboarding
 
 log = logging.getLogger(__name__)
 
@@ -83,4 +85,5 @@ def build_app(
     app.use(answer_each_event_once(memory))
     app.error(log_listener_error)
     listeners.register(app, answers, memory)
+    onboarding.register(app, settings=settings, onboarding=Onboarding(answers), memory=memory)
     return app

@@ -1,4 +1,5 @@
-"""`/vmdocker` text -> what to answer: help, topics, compare, diagram [name], or a question."""
+"""`/vmdocker` text -> what to answer: help, topics, compare, diagram [name], tour, quiz, or a
+question."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class Subcommand(StrEnum):
     TOPICS = "topics"
     COMPARE = "compare"
     DIAGRAM = "diagram"
+    TOUR = "tour"
+    QUIZ = "quiz"
     ASK = "ask"
 
 
@@ -43,6 +46,8 @@ _KEYWORDS = {
     "comparison": Subcommand.COMPARE,
     "diagram": Subcommand.DIAGRAM,
     "diagrams": Subcommand.DIAGRAM,
+    "tour": Subcommand.TOUR,
+    "quiz": Subcommand.QUIZ,
 }
 
 
@@ -62,7 +67,7 @@ def parse_command(text: str) -> ParsedCommand:
 
 
 def screen_message(answers: Answers, command: ParsedCommand) -> BlockMessage:
-    """The answer to every subcommand but ASK (questions go through `question_message`)."""
+    """The answer to every subcommand but ASK, TOUR and QUIZ (those need the person and memory)."""
     match command.subcommand:
         case Subcommand.TOPICS:
             return topics_message(answers.knowledge)

@@ -1,4 +1,4 @@
-"""What the app remembers: handled events, questions and votes, behind the store's interface.
+"""What the app remembers: handled events, questions, votes, greetings and onboarding progress.
 
 `bot.store.ResilientStore` implements `Memory` with a database shared by every worker;
 `InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that reach
@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
+
+from bot.models import ProgressKind
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,14 @@ class Memory(Protocol):
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None: ...
 
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        """True the first time `user_id` is greeted in `channel_id`: only then is it sent."""
+        ...
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        """Keep a person's place in the tour or quiz (for the Home tab)."""
+        ...
+
 
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
@@ -43,16 +53,26 @@ class InProcessMemory:
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._events: OrderedDict[str, None] = OrderedDict()
+        self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def claim_event(self, event_id: str) -> bool:
+    def _first_time(self, seen: OrderedDict[Any, None], key: object) -> bool:
         with self._lock:
-            if event_id in self._events:
+            if key in seen:
                 return False
-            self._events[event_id] = None
-            if len(self._events) > self._size:
-                self._events.popitem(last=False)
+            seen[key] = None
+            if len(seen) > self._size:
+                seen.popitem(last=False)
             return True
+
+    def claim_event(self, event_id: str) -> bool:
+        return self._first_time(self._events, event_id)
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        return self._first_time(self._greeted, (channel_id, user_id))
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        log.debug("%s progress of %s: %s", kind, user_id, state)
 
     def record_question(
         self,

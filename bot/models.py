@@ -338,6 +338,13 @@ class ButtonClick(SlackPayload):
         return self.thread_ts or self.message_ts
 
 
+class MemberJoined(SlackPayload):
+    """A `member_joined_channel` event: who joined which channel."""
+
+    user: SlackId
+    channel: SlackId
+
+
 # --- store and insights -----------------------------------------------------
 
 ProgressKind = Literal["tour", "quiz"]
