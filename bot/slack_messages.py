@@ -104,15 +104,22 @@ def answer_message(
     return BlockMessage(text=render_fallback(reply), blocks=blocks)
 
 
-def unknown_topic_message() -> BlockMessage:
-    text = "I don't know that topic any more; here is everything I do know."
-    return BlockMessage(text=text, blocks=[_section(text)])
+def unknown_topic_message(knowledge: KnowledgeBase) -> BlockMessage:
+    """For a button naming a topic that left the knowledge base: the topics there are now."""
+    lead = "I don't know that topic any more. Here is everything I do know:"
+    topics = topics_message(knowledge)
+    return BlockMessage(
+        text=f"{lead} {topics.text}"[:3000],
+        blocks=[_section(lead), *topics.blocks[1:]],
+    )
 
 
 def topic_message(answers: Answers, entry_id: str, *, ephemeral: bool = False) -> BlockMessage:
     """The answer card of one topic, picked from a button."""
     reply = answers.reply_for_entry(entry_id)
-    return answer_message(reply, ephemeral=ephemeral) if reply else unknown_topic_message()
+    if reply is None:
+        return unknown_topic_message(answers.knowledge)
+    return answer_message(reply, ephemeral=ephemeral)
 
 
 # --- the app's own screens --------------------------------------------------

@@ -129,6 +129,8 @@ def test_unknown_topic_says_so(slack: Harness) -> None:
     slack.send_click(click)
     [call] = slack.mock.wait_for(RESPONSE_URL)
     assert "don't know that topic" in call.body["text"]
+    assert_valid_delivery(call)
+    assert any(block["type"] == "actions" for block in call.blocks or [])
 
 
 @pytest.mark.parametrize("shared", ["topic", SHARE_COMPARISON])

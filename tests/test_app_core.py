@@ -1,0 +1,92 @@
+"""The app's pure parts: question text, the in-process memory, and every screen within limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers import Answers
+from bot.memory import InProcessMemory
+from bot.models import BlockMessage
+from bot.slack_messages import (
+    SHARE_COMPARISON,
+    SHARE_DIAGRAM,
+    comparison_message,
+    diagram_list_message,
+    diagram_message,
+    home_view,
+    image_failed_message,
+    shared_message,
+    thanks_message,
+    topic_message,
+    topics_message,
+    unknown_topic_message,
+    usage_message,
+)
+from bot.slack_text import MAX_INPUT_CHARS, question_text
+from tests.slack import block_problems
+from tests.slack.blocks_check import MAX_VIEW_BLOCKS
+
+
+def test_question_text_strips_only_the_bots_mention() -> None:
+    assert question_text("<@U0BOT> what is a vm?", "U0BOT") == "what is a vm?"
+    assert question_text("hey <@U0BOT|vmdocker>: what is a vm?", "U0BOT") == "hey what is a vm?"
+    assert question_text("<@U0BOT> ask <@U0PAT>", "U0BOT") == "ask <@U0PAT>"
+    assert question_text("<@U0ANY> what is a vm?") == "what is a vm?"
+    assert question_text("<@U0BOT>", "U0BOT") == ""
+
+
+def test_question_text_removes_control_characters_and_clips() -> None:
+    assert question_text("what\x00 is\x07 a\x1b vm\u0085?") == "what is a vm ?"
+    assert question_text("line one\nline\ttwo") == "line one line two"
+    assert len(question_text("x " * 40_000)) <= MAX_INPUT_CHARS
+
+
+def test_in_process_memory_claims_each_event_once_and_stays_bounded() -> None:
+    memory = InProcessMemory(size=2)
+    assert memory.claim_event("Ev1")
+    assert not memory.claim_event("Ev1")
+    assert memory.claim_event("Ev2") and memory.claim_event("Ev3")
+    assert memory.claim_event("Ev1")  # forgotten: only the last `size` ids are kept
+
+
+def _screens(answers: Answers) -> dict[str, BlockMessage | None]:
+    knowledge = answers.knowledge
+    screens: dict[str, BlockMessage | None] = {
+        "usage": usage_message(),
+        "topics": topics_message(knowledge),
+        "compare": comparison_message(knowledge),
+        "compare-ephemeral": comparison_message(knowledge, ephemeral=True),
+        "diagram-list": diagram_list_message(knowledge),
+        "diagram-unknown": diagram_list_message(knowledge, unknown="<!channel>" * 50),
+        "unknown-topic": unknown_topic_message(knowledge),
+        "thanks-up": thanks_message(1),
+        "thanks-down": thanks_message(-1),
+        "image-failed": image_failed_message(),
+        "shared-compare": shared_message(answers, SHARE_COMPARISON, "U0PAT"),
+    }
+    for name in knowledge.diagrams:
+        screens[f"diagram-{name}"] = diagram_message(knowledge, name, ephemeral=True)
+        screens[f"shared-diagram-{name}"] = shared_message(answers, SHARE_DIAGRAM + name, "U0PAT")
+    for entry_id in knowledge.entries:
+        screens[f"topic-{entry_id}"] = topic_message(answers, entry_id, ephemeral=True)
+        screens[f"shared-{entry_id}"] = shared_message(answers, entry_id, "U0PAT")
+    return screens
+
+
+def test_every_screen_is_valid_block_kit_within_limits(answers: Answers) -> None:
+    for name, message in _screens(answers).items():
+        assert message is not None, name
+        assert message.text.strip(), name
+        assert block_problems(message.blocks) == [], name
+        assert "<!channel>" not in repr(message.model_dump()), name
+
+
+def test_home_view_is_valid(answers: Answers) -> None:
+    view = home_view(answers.knowledge)
+    assert view["type"] == "home"
+    assert block_problems(view["blocks"], limit=MAX_VIEW_BLOCKS) == []
+
+
+@pytest.mark.parametrize("value", ["", "no-such-entry", ":diagram:nope", ":other"])
+def test_sharing_something_unknown_shares_nothing(answers: Answers, value: str) -> None:
+    assert shared_message(answers, value, "U0PAT") is None
