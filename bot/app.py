@@ -84,6 +84,6 @@ def build_app(
     )
     app.use(answer_each_event_once(memory))
     app.error(log_listener_error)
-    listeners.register(app, answers, memory)
+    listeners.register(app, answers, memory, admins=frozenset(settings.admin_user_ids))
     onboarding.register(app, settings=settings, onboarding=Onboarding(answers), memory=memory)
     return app

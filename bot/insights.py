@@ -5,20 +5,33 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.models import Band, EntryVotes, Insights, MissGroup
+from bot.models import Band, EntryVotes, Insights, MissGroup, SurfaceBandCount
 from bot.normalize import tokenize
-from bot.store import Store, utcnow
 
 MISS_SIMILARITY = 75.0  # token_sort_ratio of two misses' content words to count as one topic
 MAX_MISSES = 2000  # the latest unanswered questions considered (grouping is quadratic)
 MAX_VARIANTS = 20
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+class InsightsSource(Protocol):
+    """The queries insights need (`bot.store.Store` answers them)."""
+
+    @property
+    def stores_question_text(self) -> bool: ...
+
+    def question_counts(self, *, since: datetime) -> list[SurfaceBandCount]: ...
+
+    def unanswered_questions(self, *, since: datetime, limit: int = ...) -> list[str]: ...
+
+    def entry_votes(self, *, since: datetime) -> list[EntryVotes]: ...
 
 
 def parse_since(text: str) -> timedelta:
@@ -77,7 +90,7 @@ def most_disliked(
 
 
 def compute_insights(
-    store: Store,
+    store: InsightsSource,
     *,
     since: timedelta = timedelta(days=7),
     now: datetime | None = None,
@@ -86,7 +99,7 @@ def compute_insights(
     max_disliked: int = 5,
 ) -> Insights:
     """Everything `vmdocker report` and the admin Home tab show, over the last `since`."""
-    until = now or utcnow()
+    until = now or datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as the store keeps
     start = until - since
     counts = store.question_counts(since=start)
     total = sum(row.count for row in counts)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.models import ProgressKind
+from bot.models import Insights, ProgressKind
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ class Memory(Protocol):
     ) -> None: ...
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None: ...
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        """A person's saved place in the tour or quiz, for the Home tab (None: nothing kept)."""
+        ...
+
+    def insights(self, *, since: timedelta, titles: Mapping[str, str]) -> Insights | None:
+        """Usage insights over the last `since`, for admins (None: nothing recorded)."""
+        ...
 
     def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
         """True the first time `user_id` is greeted in `channel_id`: only then is it sent."""
@@ -89,3 +99,9 @@ class InProcessMemory:
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
         log.info("feedback on %s: %+d", entry_id, vote)
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        return None  # progress is kept by the store only
+
+    def insights(self, *, since: timedelta, titles: Mapping[str, str]) -> Insights | None:
+        return None  # without the store, questions are only logged

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.models import Insights, QuizProgress, TourProgress
 from bot.replies.blocks import MAX_SECTION_TEXT, Block, clip, escape
 
+MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home tab view
 MAX_HOME_MISSES = 5
 MAX_HOME_DISLIKED = 5
 MAX_LISTED_QUESTION = 150
@@ -121,3 +122,11 @@ def render_admin_insights(insights: Insights | None) -> list[Block]:
         ),
     ]
     return blocks
+
+
+def personal_home_view(view: dict[str, Any], personal: list[Block]) -> dict[str, Any]:
+    """The Home tab everyone gets, with the viewer's own blocks after its introduction."""
+    blocks = list(view["blocks"])
+    at = next((i + 1 for i, block in enumerate(blocks) if block.get("type") == "divider"), 0)
+    merged = [*blocks[:at], *personal, {"type": "divider"}, *blocks[at:]]
+    return {**view, "blocks": merged[:MAX_VIEW_BLOCKS]}

@@ -19,11 +19,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from bot.models import ProgressKind
+from bot.insights import compute_insights
+from bot.models import Insights, ProgressKind
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,12 @@ class ResilientStore:
         opener: Callable[[], Store],
         *,
         retention_days: int = 0,
+        retry_after: float = RETRY_AFTER_S,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._opener = opener
         self._retention_days = retention_days
+        self._retry_after = retry_after
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._store: Store | None = None
@@ -109,7 +112,7 @@ class ResilientStore:
         with self._lock:
             self._failing = True
             if error is not None:
-                self._retry_at = now + RETRY_AFTER_S
+                self._retry_at = now + self._retry_after
             if self._logged_at is not None and now - self._logged_at < LOG_INTERVAL_S:
                 self._held_back += 1
                 return
@@ -201,6 +204,12 @@ class ResilientStore:
 
     def purge(self, *, older_than_days: int) -> int:
         return self.attempt("purge", lambda s: s.purge(older_than_days=older_than_days), 0)
+
+    def insights(self, *, since: timedelta, titles: Mapping[str, str]) -> Insights | None:
+        """Usage insights for admins, or None while the database is unavailable."""
+        return self.attempt(
+            "insights", lambda s: compute_insights(s, since=since, titles=titles), None
+        )
 
     def close(self) -> None:
         with self._lock:
