@@ -144,7 +144,7 @@ class QuizRun(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    order: list[Slug] = Field(min_length=1, max_length=50)
+    order: list[Slug] = Field(min_length=1, max_length=20)
     position: int = Field(default=0, ge=0)
     score: int = Field(default=0, ge=0)
 

@@ -7,9 +7,18 @@ import random
 import pytest
 
 from bot.answers import Answers
-from bot.models import QuizRun
-from bot.onboarding import Onboarding, answer_question, current_question, parse_run, start_quiz
+from bot.models import QuizQuestion, QuizRun
+from bot.onboarding import (
+    QUIZ_LENGTH,
+    Onboarding,
+    answer_question,
+    current_question,
+    parse_run,
+    start_quiz,
+)
 from bot.replies.onboarding import QUIZ_ANSWER, QUIZ_NEXT, TOUR_DONE, TOUR_STEP
+
+SLACK_BUTTON_VALUE = 2000  # characters
 
 
 @pytest.fixture
@@ -26,12 +35,33 @@ def _buttons(blocks: list[dict[str, object]]) -> list[dict[str, object]]:
     ]
 
 
-def test_each_run_has_its_own_order_over_every_question(answers: Answers) -> None:
+def test_each_run_has_its_own_order(answers: Answers) -> None:
     questions = answers.knowledge.quiz
     orders = {tuple(start_quiz(questions, random.Random(seed)).order) for seed in range(5)}
     assert len(orders) > 1
     for order in orders:
-        assert sorted(order) == sorted(question.id for question in questions)
+        assert len(order) == min(QUIZ_LENGTH, len(questions)) == len(set(order))
+        assert set(order) <= {question.id for question in questions}
+
+
+def test_a_long_quiz_still_fits_in_a_button_value() -> None:
+    option = {"text": "x" * 75}
+    questions = [
+        QuizQuestion.model_validate(
+            {
+                "id": f"{index:02d}" + "q" * 58,
+                "question": "?",
+                "options": [option | {"right": True}, {"text": "y" * 75}],
+                "explanation": "e",
+                "entry": "e",
+            }
+        )
+        for index in range(40)
+    ]
+    run = start_quiz(questions, random.Random(0))
+    finished = run.model_copy(update={"position": len(run.order), "score": len(run.order)})
+    assert len(run.order) == QUIZ_LENGTH
+    assert len(finished.model_dump_json()) <= SLACK_BUTTON_VALUE
 
 
 def test_right_and_wrong_answers_are_scored(answers: Answers) -> None:

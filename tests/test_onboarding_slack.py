@@ -19,6 +19,7 @@ from bot.answers import Answers
 from bot.app import build_app
 from bot.listeners.onboarding import resolve_channels
 from bot.models import QuizQuestion, QuizRun
+from bot.onboarding import QUIZ_LENGTH
 from bot.store import ResilientStore, open_store
 from tests.conftest import KNOWLEDGE
 from tests.slack import (
@@ -283,7 +284,9 @@ def test_a_quiz_to_the_end_with_feedback_and_score(
     [greeting] = mock.wait_for("chat.postEphemeral")
     where = {"response_url": mock.response_url("quiz"), "container": in_ephemeral(ONBOARDING)}
     _click(slack, _buttons(greeting.blocks or [])["Quiz me"], **where)
-    total = len(answers.knowledge.quiz)
+    first = _buttons(mock.sent()[-1].blocks or [])
+    total = len(QuizRun.model_validate_json(next(iter(first.values()))["value"]).order)
+    assert total == min(QUIZ_LENGTH, len(answers.knowledge.quiz))
     asked = []
     for number in range(total):
         screen = mock.sent()[-1]
@@ -307,7 +310,7 @@ def test_a_quiz_to_the_end_with_feedback_and_score(
         onward = "See my score" if number == total - 1 else "Next question"
         _click(slack, _buttons(feedback.blocks or [])[onward], **where)
     _settle(slack)
-    assert sorted(asked) == sorted(q.id for q in answers.knowledge.quiz)
+    assert len(set(asked)) == total
     right_count = total - len(range(0, total, 3))
     assert mock.sent()[-1].body["text"] == f"Quiz done: {right_count} of {total} right."
     assert {call.method for call in mock.sent()[1:]} == {RESPONSE_URL}
