@@ -107,23 +107,20 @@ class Canvas:
         for row in block["rows"]:
             cells = []
             for cell, width in zip(row, widths, strict=True):
-                is_rich = cell["type"] == "rich_text"
-                text = (
-                    "".join(e["text"] for e in cell["elements"][0]["elements"])
-                    if is_rich
-                    else cell["text"]
-                )
+                runs = cell["elements"][0]["elements"] if cell["type"] == "rich_text" else [cell]
+                text = "".join(run["text"] for run in runs)
+                is_bold = any(run.get("style", {}).get("bold") for run in runs)
                 cells.append(
-                    (_wrap(self.draw, text, bold if is_rich else face, width - 20), is_rich)
+                    (_wrap(self.draw, text, bold if is_bold else face, width - 20), is_bold)
                 )
             height = max(len(lines) for lines, _ in cells) * 25 + 16
             x = LEFT
-            for (lines, is_rich), width in zip(cells, widths, strict=True):
+            for (lines, is_bold), width in zip(cells, widths, strict=True):
                 for index, line in enumerate(lines):
                     self.draw.text(
                         (x + 10, self.y + 8 + index * 25),
                         line,
-                        font=bold if is_rich else face,
+                        font=bold if is_bold else face,
                         fill=INK,
                     )
                 x += width

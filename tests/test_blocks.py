@@ -31,6 +31,7 @@ from bot.replies.blocks import (
     render_blocks,
     render_fallback,
     split_text,
+    table_as_attachment,
     to_mrkdwn,
 )
 from tests.conftest import KNOWLEDGE
@@ -95,6 +96,10 @@ def all_problems(blocks: list[Json], surface: Surface) -> list[str]:
     return problems
 
 
+def cell_text(cell: Json) -> str:
+    return "".join(element["text"] for element in cell["elements"][0]["elements"])
+
+
 def action_ids(blocks: list[Json]) -> list[str]:
     return [
         element["action_id"]
@@ -144,9 +149,14 @@ def test_answer_card_layout(answers: Answers) -> None:
     assert kinds.count("table") == 1
     table = next(block for block in blocks if block["type"] == "table")
     assert len(table["rows"]) == len(reply.comparison) + 1
-    header = [cell["elements"][0]["elements"][0]["text"] for cell in table["rows"][0]]
+    header = [cell_text(cell) for cell in table["rows"][0]]
     assert header[1:] == ["Virtual machine", "Container"]
-    assert table["rows"][1][1] == {"type": "raw_text", "text": reply.comparison[0].vm}
+    first = reply.comparison[0]
+    assert [cell_text(cell) for cell in table["rows"][1]] == [
+        first.aspect,
+        first.vm,
+        first.container,
+    ]
     diagram = next(block for block in blocks if "```" in block.get("text", {}).get("text", ""))
     assert "┌" in diagram["text"]["text"]
     context = next(block for block in blocks if block["type"] == "context")
@@ -178,6 +188,16 @@ def test_uploaded_diagram_replaces_the_text_drawing_in_threads_and_dms(answers: 
         assert image["slack_file"] == {"id": "F0UPLOADED"}
         assert image["alt_text"] == reply.diagram.alt
         assert not any("```" in block.get("text", {}).get("text", "") for block in blocks)
+
+
+def test_the_table_can_travel_as_an_attachment(answers: Answers) -> None:
+    blocks = render_blocks(answers.reply_to("vm vs docker"))
+    rest, attachments = table_as_attachment(blocks)
+    [table] = [block for block in blocks if block["type"] == "table"]
+    assert attachments == [{"blocks": [table]}]
+    assert rest == [block for block in blocks if block is not table]
+    no_table = render_blocks(answers.reply_to("what is blorf exactly"))
+    assert table_as_attachment(no_table) == (no_table, [])
 
 
 def test_home_surface_uses_fields_instead_of_a_table(answers: Answers) -> None:

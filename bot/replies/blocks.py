@@ -170,20 +170,15 @@ def defuse(text: str) -> str:
     return _SPECIAL_MENTION.sub(r"@\1", text)
 
 
-def _raw_cell(text: str) -> Block:
-    return {"type": "raw_text", "text": defuse(clip(text, MAX_TABLE_CELL)) or "—"}
-
-
-def _bold_cell(text: str) -> Block:
-    text = defuse(clip(text, MAX_TABLE_CELL)) or "—"
+def _cell(text: str, *, bold: bool = False) -> Block:
+    """A table cell as rich text: Slack's docs also allow `raw_text`, but reports from the
+    field say messages only accept rich text cells, and rich text is valid everywhere."""
+    element: Block = {"type": "text", "text": defuse(clip(text, MAX_TABLE_CELL)) or "—"}
+    if bold:
+        element["style"] = {"bold": True}
     return {
         "type": "rich_text",
-        "elements": [
-            {
-                "type": "rich_text_section",
-                "elements": [{"type": "text", "text": text, "style": {"bold": True}}],
-            }
-        ],
+        "elements": [{"type": "rich_text_section", "elements": [element]}],
     }
 
 
@@ -193,14 +188,14 @@ def render_comparison_table(rows: list[ComparisonRow]) -> Block:
     A message may hold one table only; rows past Slack's 100 (header included) are dropped.
     """
     body = [
-        [_bold_cell(row.aspect), _raw_cell(row.vm), _raw_cell(row.container)]
+        [_cell(row.aspect, bold=True), _cell(row.vm), _cell(row.container)]
         for row in rows[: MAX_TABLE_ROWS - 1]
     ]
     return {
         "type": "table",
         "column_settings": [{"is_wrapped": True}, {"is_wrapped": True}, {"is_wrapped": True}],
         "rows": [
-            [_bold_cell("Aspect"), _bold_cell("Virtual machine"), _bold_cell("Container")],
+            [_cell(name, bold=True) for name in ("Aspect", "Virtual machine", "Container")],
             *body,
         ],
     }
@@ -347,6 +342,17 @@ def mrkdwn_length(blocks: list[Block]) -> int:
             if isinstance(text, dict) and text.get("type") == "mrkdwn"
         )
     return total
+
+
+def table_as_attachment(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """Split `blocks` into chat.postMessage's `blocks` and `attachments` arguments.
+
+    Slack's table block reference says a message carries its table "in the attachments field";
+    Slack then shows it under the message's blocks. Returns `(blocks, [])` when there is no table.
+    """
+    tables = [block for block in blocks if block["type"] == "table"]
+    rest = [block for block in blocks if block["type"] != "table"]
+    return rest, [{"blocks": tables}] if tables else []
 
 
 def render_fallback(reply: Reply) -> str:
