@@ -20,6 +20,7 @@ from bot.app import build_app
 from bot.listeners.onboarding import resolve_channels
 from bot.models import QuizQuestion, QuizRun
 from bot.onboarding import QUIZ_LENGTH
+from bot.replies.onboarding import TOUR_STEP
 from bot.store import ResilientStore, open_store
 from tests.conftest import KNOWLEDGE
 from tests.slack import (
@@ -30,7 +31,7 @@ from tests.slack import (
     assert_valid_delivery,
 )
 from tests.slack.harness import Harness, harness_settings, wait_until
-from tests.slack.signed import button_click, in_ephemeral, in_message
+from tests.slack.signed import button_click, in_ephemeral, in_home, in_message
 
 ONBOARDING = "C0ONBOARD1"
 ELSEWHERE = "C0RANDOM01"
@@ -348,3 +349,15 @@ def test_slash_commands_start_the_tour_and_the_quiz_anywhere(
     assert first in json.dumps(call.blocks)
     assert_valid_delivery(call)
     assert store.load_progress(user_id="U0PERSON01", kind=text) is not None
+
+
+def test_a_button_in_a_view_opens_the_tour_in_the_dm(make_app: AppFactory, mock: MockSlack) -> None:
+    slack, _ = make_app()
+    start = {"action_id": f"{TOUR_STEP}:0", "value": "0"}
+    _click(slack, start, response_url=None, container=in_home(), channel=None)
+    _settle(slack)
+    [post] = mock.sent()
+    assert post.method == "chat.postMessage"
+    assert post.body["channel"] == "D0NEWBIE01"
+    assert "Step 1 of 7" in json.dumps(post.blocks)
+    assert_valid_delivery(post)
