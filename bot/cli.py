@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -14,7 +15,14 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answers import Answers
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import (
+    HTTP_MODE_SETTINGS,
+    SOCKET_MODE_SETTINGS,
+    Settings,
+    SettingsError,
+    load_settings,
+    require,
+)
 from bot.insights import compute_insights, parse_since
 from bot.knowledge import KnowledgeError
 from bot.models import Band, Reply
@@ -108,6 +116,26 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
     return EXIT_FAILED if failures else 0
 
 
+def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
+    """Socket Mode when both Slack tokens are set, otherwise the offline console."""
+    settings: Settings = args.settings
+    if not settings.slack_bot_token:
+        return cmd_console(args, answers)
+    from bot.socket_mode import run_socket_mode  # Slack machinery only when connecting
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_socket_mode(settings, answers)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, answers: Answers) -> int:
+    """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
+    from bot.server import serve
+
+    serve(args.settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def cmd_diagram(args: argparse.Namespace, answers: Answers) -> int:
     """List diagram specs, print one as text, or write it as PNG: a preview for authors."""
     diagrams = answers.knowledge.diagrams
@@ -172,7 +200,10 @@ def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
 def cmd_console(args: argparse.Namespace, answers: Answers) -> int:
     """Offline console: type a question, read the reply."""
     print("vmdocker console: ask about VMs and Docker (Ctrl-D to quit).")
-    print("To connect to Slack, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README).")
+    print(
+        "To connect to Slack, create the app from manifest.yaml, then set SLACK_BOT_TOKEN (xoxb-)"
+        " and SLACK_APP_TOKEN (xapp-) in .env and run again (README: Connect to Slack)."
+    )
     while True:
         try:
             question = input("\n? ")
@@ -230,9 +261,41 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the knowledge base and its routing")
     check.set_defaults(handler=cmd_check)
 
-    run = commands.add_parser("run", help="start the bot (offline console without Slack tokens)")
-    run.set_defaults(handler=cmd_console)
+    run = commands.add_parser(
+        "run", help="start the bot in Socket Mode (offline console without Slack tokens)"
+    )
+    run.set_defaults(handler=cmd_run)
+
+    http = commands.add_parser("serve", help="serve Slack over HTTP (POST /slack/events)")
+    http.add_argument("--port", type=_port, default=3000, help="TCP port (default 3000)")
+    http.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    http.add_argument(
+        "--workers", type=_positive, default=1, metavar="W", help="worker processes (default 1)"
+    )
+    http.set_defaults(handler=cmd_serve)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, not {value}")
+    return value
+
+
+def _require_mode(args: argparse.Namespace, settings: Settings) -> None:
+    """The Slack settings the chosen mode cannot start without."""
+    if args.command == "serve":
+        require(settings, HTTP_MODE_SETTINGS, "for `vmdocker serve` (HTTP mode)")
+    elif args.command == "run" and (settings.slack_bot_token or settings.slack_app_token):
+        require(settings, SOCKET_MODE_SETTINGS, "for Socket Mode (`vmdocker run`)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -247,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
+        _require_mode(args, settings)
     except SettingsError as error:
         print(f"vmdocker: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

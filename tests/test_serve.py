@@ -1,0 +1,169 @@
+"""`vmdocker serve` as a subprocess: signed requests over HTTP, replies reaching the mock Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answers import Answers
+from tests.serve_process import Served, serve_env, serving
+from tests.slack import (
+    SIGNING_SECRET,
+    Call,
+    MockSlack,
+    SignedRequest,
+    Signer,
+    assert_valid_delivery,
+)
+from tests.slack.mock_api import DELIVERIES
+from tests.slack.signed import PERSON, mention
+
+WAIT = 10.0  # seconds for a reply to reach the mock after the ack
+CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockSlack]:
+    with MockSlack() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served(mock: MockSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    scratch = tmp_path_factory.mktemp("serve")
+    env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{scratch}/store.sqlite3")
+    with serving(env, cwd=scratch, log=scratch / "serve.log") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(mock: MockSlack) -> MockSlack:
+    mock.reset()
+    return mock
+
+
+def deliveries_to(mock: MockSlack, channel: str, timeout: float = WAIT) -> list[Call]:
+    """Wait for what the app sent to people in `channel` (messages or response_url posts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [
+            call
+            for call in mock.sent()
+            if call.body.get("channel") == channel or call.path.endswith(f"/{channel}")
+        ]
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"nothing reached {channel}; saw {[c.method for c in mock.calls]}")
+
+
+def forged(how: str, genuine: SignedRequest) -> SignedRequest:
+    """`genuine` spoiled one way: signed with another secret, unsigned, too old, or altered."""
+    match how:
+        case "wrong secret":
+            return Signer(secret="not-the-secret").sign(genuine.body, CONTENT_TYPE)
+        case "no signature":
+            return SignedRequest(genuine.body, {"content-type": CONTENT_TYPE})
+        case "stale timestamp":  # Slack's window is 5 minutes
+            return Signer(now=time.time() - 10 * 60).sign(genuine.body, CONTENT_TYPE)
+        case "tampered body":
+            return SignedRequest(genuine.body.replace("docker", "d0cker"), genuine.headers)
+    raise ValueError(how)
+
+
+def worker_processes(pid: int) -> list[str]:
+    """The uvicorn workers under `pid` (spawned children; not multiprocessing's tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
+    return [
+        child for child, command in zip(children, commands, strict=True) if b"spawn_main" in command
+    ]
+
+
+def test_healthz_is_ready_with_the_knowledge_loaded(served: Served, answers: Answers) -> None:
+    status, body = served.get("/healthz")
+    assert status == 200
+    assert body == {"status": "ok", "entries": len(answers.knowledge.entries)}
+
+
+def test_signed_slash_command_is_acked_and_answered_ephemerally(
+    served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0SERVE001"
+    request = Signer().command(
+        "what is a hypervisor", response_url=fresh.response_url(channel), channel=channel
+    )
+    status, _ = request.post(served.events_url)
+    assert status == 200
+    [reply] = deliveries_to(fresh, channel)
+    assert_valid_delivery(reply)
+    if reply.method == "chat.postEphemeral":
+        assert reply.body["user"] == PERSON
+    else:  # a response_url post: ephemeral unless it says in_channel
+        assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+    assert "hypervisor" in json.dumps(reply.body).lower()
+
+
+def test_signed_mention_is_acked_and_answered_in_its_thread(
+    served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0SERVE002"
+    event = mention("do containers share the host kernel?", channel=channel)
+    status, _ = Signer().event(event).post(served.events_url)
+    assert status == 200
+    [reply] = deliveries_to(fresh, channel)
+    assert reply.method == "chat.postMessage"
+    assert reply.body["thread_ts"] == event["ts"]
+    assert_valid_delivery(reply)
+
+
+def test_url_verification_challenge_is_answered(served: Served) -> None:
+    """Slack checks the Request URL this way when HTTP mode is switched on."""
+    body = json.dumps({"token": "t", "challenge": "c0ffee", "type": "url_verification"})
+    status, text = Signer().sign(body, "application/json").post(served.events_url)
+    assert status == 200
+    assert json.loads(text) == {"challenge": "c0ffee"}
+
+
+@pytest.mark.parametrize(
+    "forge",
+    ["wrong secret", "no signature", "stale timestamp", "tampered body"],
+)
+def test_bad_or_missing_signature_gets_401_and_no_reply(
+    forge: str, served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0FORGED01"
+    request = forged(
+        forge, Signer().command("what is docker", response_url=fresh.response_url(channel))
+    )
+    status, _ = request.post(served.events_url)
+    assert status == 401
+    time.sleep(0.2)  # a reply, if one were wrongly sent, would already be on its way
+    assert [call for call in fresh.sent() if channel in call.path] == []
+
+
+def test_other_paths_and_methods(served: Served) -> None:
+    assert served.get("/slack/events")[0] == 404  # Slack only POSTs
+    assert served.get("/")[0] == 404
+    assert served.get("/healthz")[0] == 200
+
+
+def test_several_workers_serve_and_stop_cleanly(
+    mock: MockSlack, tmp_path: Path, answers: Answers
+) -> None:
+    env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3")
+    with serving(env, cwd=tmp_path, workers=2, log=tmp_path / "serve.log") as server:
+        assert len(worker_processes(server.process.pid)) == 2
+        mock.reset()
+        channels = [f"C0WORKER{index:02d}" for index in range(6)]
+        for channel in channels:
+            event = mention("what is a container image?", channel=channel)
+            assert Signer().event(event).post(server.events_url)[0] == 200
+        for channel in channels:
+            [reply] = deliveries_to(mock, channel)
+            assert reply.method in DELIVERIES
+    assert server.process.returncode == 0
