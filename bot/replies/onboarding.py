@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import BlockMessage, ComparisonRow, DiagramSpec, QuizAnswer, QuizQuestion, Reply
-from bot.replies.blocks import OPEN_TOPIC, escape
-from bot.replies.diagrams import render_diagram_text
+from bot.replies.blocks import OPEN_TOPIC, escape, render_answer, render_diagram_text_block
 
 TOUR_STEP = "onboarding_tour"
 TOUR_DONE = "onboarding_tour_done"
@@ -59,7 +58,7 @@ def _context(text: str) -> Block:
 
 def _diagram(spec: DiagramSpec) -> list[Block]:
     """The diagram as a code block, with its alt text for screen readers underneath."""
-    return [_section(f"```{render_diagram_text(spec)}```"), _context(escape(spec.alt))]
+    return [render_diagram_text_block(spec), _context(escape(spec.alt))]
 
 
 def _next_steps(*, tour: bool, quiz: bool, how_to_ask: bool = True) -> Block:
@@ -118,10 +117,6 @@ def render_how_to_ask(*, tour: bool, quiz: bool) -> BlockMessage:
     return BlockMessage(text="How to ask me about VMs and Docker", blocks=blocks)
 
 
-def _markdown(text: str) -> str:
-    return " ".join(text.split()).replace("**", "*")
-
-
 def render_tour_step(title: str, index: int, total: int, intro: str, entry: Reply) -> BlockMessage:
     """Step `index` (0-based) of `total`: the intro line, the entry's answer, Back and Next."""
     number = index + 1
@@ -129,7 +124,7 @@ def render_tour_step(title: str, index: int, total: int, intro: str, entry: Repl
         _header(entry.title or "Tour"),
         _context(f"*{escape(title)}* · Step {number} of {total}"),
         _section(f"_{escape(intro)}_"),
-        _section(_markdown(entry.answer)),
+        *render_answer(entry.answer),
     ]
     if entry.comparison:
         rows = [
