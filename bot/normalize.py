@@ -16,20 +16,36 @@ _SLACK_BARE = re.compile(r"<[^<>]*>")  # <http://x>, <!channel>, <#C1>
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
-# Words that carry no topic: greetings, question shape, pronouns, filler.
+# Words that carry no topic: greetings, question shape, pronouns, filler. Chat adds its own
+# filler ("hey team, sorry for the dumb question"): left in, each such word would count as
+# an unknown topic word and sink a real question.
 STOPWORDS = frozenset(
     """
-    a about actual actually all also am an and any anyone are as at basically be been being
-    best better between but by can could define defined definition did do does doing dont dr
-    eli eli5 else even ever exactly explain explained fewer five for from get gets getting
-    give go going got guys had has have hello help hey hi hii how i if im in into is isnt it
-    its just kind know less let lets like literally lot lots make many makes me mean meaning
-    means meant more most much multiple my need of oh ok okay on one or other our over pls
-    please plz project quick quickly really say says sense setup several should simple simply
-    so some someone something sort stand stands still su tell than that thats the their them
-    then there these they thing things this those tl tldr to too top u um under understand up us
-    vs wait want was wat way we were what whats wht where whether which while who why will
-    with would wut ya yeah yes yo you your
+    a about actual actually again ago all almost already also although always am an and another
+    any anybody anyone anything anyway are around as ask asked asking asks at away back basic
+    basically be because been before beginner being best better between borrow borrows bring
+    brings but by can carries carry certain certainly cheers clarify clear clearly colleague
+    colleagues come comes coming concept concepts confused confusing correct could curious
+    currently day days define defined definitely definition did do does doing done dont dr dumb
+    dummies during each easy eg either eli eli5 else english especially etc even ever every
+    everybody everyone everything exactly example explain explained fewer fine first five folks
+    for from generally get gets getting give glad go going got great guess guys had has have
+    hear heard hearing hello help here hey hi hii hmm honest honestly how however i idea ie if
+    im in instead into is isnt it its just keep keeps kind kinda know laptop laptops last later
+    layman least less let lets like literally little lol look looking lot lots main mainly make
+    makes many maybe me mean meaning means meant might mind more most much multiple must my need
+    never new newbie nice noob now of often oh ok okay on once one only or other others our over
+    people per perhaps person plain please pls plz point possible possibly pretty probably prod
+    production project q question questions quick quickly quite rather read really reason right
+    said say says see seem seems sense setup several shall ship ships should silly simple simply
+    since slack so some somebody someone something somewhat soon sorry sort specific
+    specifically stand stands still stuff stupid su sure team teammate tell term terms than
+    thank thanks that thats the their them then there these they thing things this those though
+    thought through thx tl tldr to today too top topic totally try trying ty u um under
+    understand understanding unless until up us usually very via vs wait wanna want wanted
+    wanting wants was wat way we well went were what whatever whats where whether which while
+    who whose wht why will with wonder wondering word words work worked working works would wut
+    ya yeah yes yet yo you your
     """.split()
 )
 
@@ -141,6 +157,20 @@ ALIASES = {
     "running": "run",
     "ran": "run",
     "within": "inside",
+    "ubuntu": "linux",
+    "debian": "linux",
+    "fedora": "linux",
+    "centos": "linux",
+    "alpine": "linux",
+    "rhel": "linux",
+    "massive": "big",
+    "enormous": "big",
+    "program": "app",
+    "programs": "app",
+    "application": "app",
+    "applications": "app",
+    "old": "legacy",
+    "older": "legacy",
 }
 
 # Two-word phrases folded into one token before the single-word aliases apply.
