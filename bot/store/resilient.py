@@ -37,6 +37,13 @@ PURGE_EVERY = timedelta(days=1)
 LOCAL_MEMORY = 10_000  # event ids and greetings remembered in-process during an outage
 
 
+def _describe(error: Exception) -> str:
+    """One line: the driver's own error when SQLAlchemy wraps one (no SQL, no parameters)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
 class _LocalMemory:
     """A bounded set: the oldest keys are forgotten first."""
 
@@ -120,7 +127,7 @@ class ResilientStore:
         log.error(
             "store unavailable (%s): %s; the bot answers without it%s",
             what,
-            error if error is not None else "resting after an earlier failure",
+            _describe(error) if error is not None else "resting after an earlier failure",
             f" ({held_back} more failures in the last minute)" if held_back else "",
         )
 
