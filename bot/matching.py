@@ -3,8 +3,10 @@
 Two signals, both computed for all entries at once with numpy and rapidfuzz:
 
 * coverage: how much of the question (its content tokens, weighted by rarity) the entry's
-  vocabulary explains. Words the knowledge base has never seen count against it, which is
-  what declines "kernel of corn" or "git rebase vs merge".
+  vocabulary explains. Words the knowledge base has never seen count against it as much as
+  its rarest word, which is what declines "kernel of corn" or "git rebase vs merge"; so chat
+  filler must be a stopword (`bot.normalize`), and unknown numbers count for nothing. A typo
+  of a known word (same first letter, rapidfuzz ratio >= TYPO_CUTOFF) counts as that word.
 * similarity: the best rapidfuzz score of the question against the entry's title, example
   questions and keywords (tokens sorted, so word order does not matter).
 
@@ -101,7 +103,8 @@ class Matcher:
         for token in tokens:
             known = self._known(token)
             if known is None:
-                total += self.unknown_weight
+                if not token.isdigit():  # "the 30 second version": a number names no topic
+                    total += self.unknown_weight
                 continue
             total += self.weight[known]
             covered[self.postings[known]] += self.weight[known]

@@ -15,37 +15,41 @@ _SLACK_LABELLED = re.compile(r"<[#!]?[^|<>]*\|([^<>]*)>")  # <#C1|name>, <http:/
 _SLACK_BARE = re.compile(r"<[^<>]*>")  # <http://x>, <!channel>, <#C1>
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# "should I use / pick / go with": a request for a decision, unlike "how worried should we be".
+_DECISION = re.compile(r"\bshould (?:i|we) (?:use|pick|choose|go with|go for)\b")
 
 # Words that carry no topic: greetings, question shape, pronouns, filler. Chat adds its own
 # filler ("hey team, sorry for the dumb question"): left in, each such word would count as
 # an unknown topic word and sink a real question.
 STOPWORDS = frozenset(
     """
-    a about actual actually again ago all almost already also although always am an and another
-    any anybody anyone anything anyway are around as ask asked asking asks at away back basic
-    basically be because been before beginner being best better between borrow borrows bring
-    brings but by can carries carry certain certainly cheers clarify clear clearly colleague
-    colleagues come comes coming concept concepts confused confusing correct could curious
-    currently day days define defined definitely definition did do does doing done dont dr dumb
-    dummies during each easy eg either eli eli5 else english especially etc even ever every
-    everybody everyone everything exactly example explain explained fewer fine first five folks
-    for from generally get gets getting give glad go going got great guess guys had has have
-    hear heard hearing hello help here hey hi hii hmm honest honestly how however i idea ie if
-    im in instead into is isnt it its just keep keeps kind kinda know laptop laptops last later
+    a about actual actually again ages ago all almost already also although always am an and
+    another any anybody anyone anything anyway are arent around as ask asked asking asks at away
+    back background basic basically be because been before beginner being best better between
+    borrow borrows box bring brings but by call can cant carries carry certain certainly cheers
+    clarify clear clearly colleague colleagues come comes coming concept concepts confused
+    confusing correct could couldnt curious currently day days deal define defined definitely
+    definition did didnt do does doesnt doing done dont dr dumb dummies during each easy eg
+    either eli eli5 else english especially etc even ever every everybody everyone everything
+    exactly example explain explained few fewer fine first five folks for from generally get
+    gets getting give glad go going got great guess guys had has hasnt have havent hear heard
+    hearing hello help here hey hi hii hmm honest honestly how however i idea ie if im in
+    instead into is isnt it its ive just keep keeps kind kinda know laptop laptops last later
     layman least less let lets like literally little lol look looking lot lots main mainly make
-    makes many maybe me mean meaning means meant might mind more most much multiple must my need
-    never new newbie nice noob now of often oh ok okay on once one only or other others our over
-    people per perhaps person plain please pls plz point possible possibly pretty probably prod
-    production project q question questions quick quickly quite rather read really reason right
-    said say says see seem seems sense setup several shall ship ships should silly simple simply
-    since slack so some somebody someone something somewhat soon sorry sort specific
-    specifically stand stands still stuff stupid su sure team teammate tell term terms than
-    thank thanks that thats the their them then there these they thing things this those though
-    thought through thx tl tldr to today too top topic totally try trying ty u um under
-    understand understanding unless until up us usually very via vs wait wanna want wanted
-    wanting wants was wat way we well went were what whatever whats where whether which while
-    who whose wht why will with wonder wondering word words work worked working works would wut
-    ya yeah yes yet yo you your
+    makes manager many matter matters maybe me mean meaning means meant might mind more most
+    much multiple must my need never new newbie nice noob now of often oh ok okay on once one
+    only or other others our over people per perhaps person plain please pls plz point possible
+    possibly pretty probably prod production project put q question questions quick quickly
+    quite rather read really reason right roughly said say saying says see seem seems sense
+    setup several shall ship ships should shouldnt silly simple simply since slack so some
+    somebody someone something somewhat soon sorry sort specific specifically stand stands still
+    stuff stupid su sure team teammate tell term terms than thank thanks that thats the their
+    them then there these they theyre thing things this those though thought through thx tl tldr
+    to today too top topic total totally try trying ty u um under understand understanding
+    unless until up us usually version very via vs wait wanna want wanted wanting wants was
+    wasnt wat way we weird well went were werent weve what whatever whats when where whether
+    which while who whose wht why will with without wonder wondering wont word words work worked
+    working works worried worry would wouldnt wut ya yeah yes yet yo you your youre
     """.split()
 )
 
@@ -169,6 +173,18 @@ ALIASES = {
     "programs": "app",
     "application": "app",
     "applications": "app",
+    "containerize": "container",
+    "containerise": "container",
+    "containerizing": "container",
+    "relationship": "relate",
+    "relation": "relate",
+    "related": "relate",
+    "pack": "fit",
+    "packing": "fit",
+    "situation": "case",
+    "situations": "case",
+    "scenario": "case",
+    "scenarios": "case",
     "old": "legacy",
     "older": "legacy",
 }
@@ -186,8 +202,8 @@ PHRASES = {
     ("docker", "desktop"): "dockerdesktop",
     ("break", "out"): "escape",
     ("wsl", "2"): "wsl2",
-    ("should", "i"): "choose",
-    ("should", "we"): "choose",
+    ("when", "to"): "choose",
+    ("when", "should"): "choose",
     ("windows", "container"): "wcow",  # "Windows containers on Windows"; a token that does
     ("windows", "containers"): "wcow",  # not look like "windows" + "container" to rapidfuzz
 }
@@ -257,7 +273,7 @@ def _mark_inside(tokens: list[str]) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """Canonical content tokens of `text`: lower case, no markup, no stopwords, aliases folded."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
-    text = _EMOJI.sub(" ", text).replace("'", "")
+    text = _DECISION.sub(" choose ", _EMOJI.sub(" ", text).replace("'", ""))
     words = _NON_WORD.sub(" ", text).split()[: MAX_QUESTION_CHARS // 3]
     folded = _fold_phrases(words)
     tokens = _mark_inside([word if word in STOPWORDS else _stem(word) for word in folded])
