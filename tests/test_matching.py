@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import Answers
+from bot.config import Settings
+from bot.matching import Matcher
 from bot.models import Band
 from bot.normalize import tokenize
+from bot.replies import compose_reply
 
 # Questions that share words or shape with the domain but are not about it.
 OFF_TOPIC = [
@@ -87,6 +90,48 @@ def test_answers_domain_questions(answers: Answers, question: str, entry_id: str
 def test_normalizes_slack_markup_and_abbreviations() -> None:
     text = "<@U1> <#C1|general> diff btw VMs & <https://x.io|Containers> :whale: <!channel>"
     assert tokenize(text) == ["general", "difference", "vm", "container"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("what is a virtual machien", ["vm"]),  # a typo inside a two-word phrase
+        ("docker in a VM", ["docker", "inside", "vm"]),  # not the same as "docker vs VM"
+        ("containers vs virtual machines", ["container", "vm"]),
+        ("should we use a VM or docker?", ["choose", "vm", "docker"]),
+        ("how worried should we be about escapes", ["escape"]),
+        ("Windows containers on Windows", ["wcow", "windows"]),
+        ("hey team, sorry for the dumb question: what does docker do", ["docker"]),
+        ("our apps boot quicker", ["app", "start", "fast"]),
+    ],
+)
+def test_tokenize_folds_what_people_type(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
+
+
+def test_suggest_band_offers_ranked_did_you_mean_choices(answers: Answers) -> None:
+    """Between the two thresholds the matcher offers choices, best first, none below the floor."""
+    matcher = Matcher(answers.knowledge, answer_threshold=95, suggest_threshold=50)
+    match = matcher.match("images?")  # image size, or image vs container?
+    assert match.band is Band.SUGGEST
+    candidates = [c for c in [match.best, *match.runner_ups] if c is not None]
+    ids = [c.entry.id for c in candidates]
+    assert set(ids[:2]) == {"image-size", "image-vs-container"}
+    scores = [c.score for c in candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(50 <= score < 95 for score in scores)
+    reply = compose_reply(match, answers.knowledge)
+    assert reply.band is Band.SUGGEST
+    assert [link.id for link in reply.suggestions] == ids
+
+
+def test_default_thresholds_suggest_when_only_partly_sure(
+    answers: Answers, settings: Settings
+) -> None:
+    match = answers.match("guest os for docker")
+    assert match.band is Band.SUGGEST
+    assert match.entry is not None and match.entry.id == "guest-vs-host-os"
+    assert settings.match_suggest_threshold <= match.score < settings.match_answer_threshold
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01\x02", "x" * 40_000, "🐳" * 5000])
