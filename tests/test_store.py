@@ -11,6 +11,7 @@ from sqlalchemy import Connection, inspect, select, text
 from bot.models import Band
 from bot.store import Store, StoreError, upgrade_schema
 from bot.store import schema as store_schema
+from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.schema import Migration
 
 LONG_AGO = datetime(2000, 1, 1)
@@ -66,7 +67,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store: Store) -> None:
         pytest.skip("SQLite only")
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 3000
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
 
 
 def test_claim_event_is_true_only_the_first_time(store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -202,3 +203,22 @@ def test_close_closes_the_store_and_tolerates_a_failure(
     store.close()  # logged, not raised
     assert "close" in backend.calls
     store.close()  # closing twice is harmless
+
+
+def test_a_database_locked_by_another_writer_does_not_stop_the_bot(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.store")
+    url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    store = ResilientStore(lambda: Store.from_url(url))
+    assert store.open()
+    holder = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        assert store.claim_event("Ev1") is True  # after the busy timeout: answered anyway
+        assert store.mark_greeted(channel_id="C1", user_id="U1") is True
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert any("database is locked" in message for message in store_errors(caplog))
+    store.close()

@@ -39,8 +39,10 @@ from bot.store.schema import (
 log = logging.getLogger(__name__)
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-SQLITE_BUSY_TIMEOUT_MS = 3000  # a writer waits this long for the lock, then the call fails
-POSTGRES_CONNECT_TIMEOUT_S = 3  # a database that is down fails fast instead of hanging a worker
+# Event ids are claimed before Slack gets its ack (3 s), so a busy or lost database must fail
+# well within that; the caller then answers anyway (ResilientStore).
+SQLITE_BUSY_TIMEOUT_MS = 1500  # a writer waits this long for the lock, then the call fails
+POSTGRES_CONNECT_TIMEOUT_S = 2  # libpq's minimum: a server that is down fails fast
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
 MAX_QUESTION_CHARS = 500
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
