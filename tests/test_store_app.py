@@ -4,6 +4,7 @@ processes, the admin Home tab, and a database that fails on every call while the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -207,3 +208,21 @@ def test_the_bot_keeps_answering_when_the_store_fails_every_call(
     assert "store unavailable" in failures[0].getMessage()
     if broken == "every call":
         assert BrokenStore.calls >= 5
+
+
+def test_tour_and_quiz_progress_reach_the_home_tab_across_a_restart(
+    mock: MockSlack, answers: Answers, url: str, apps: list[ResilientStore]
+) -> None:
+    before = start(mock, answers, url, apps)
+    before.send_command("tour")
+    before.send_command("quiz")
+    mock.wait_for(RESPONSE_URL, count=2)
+    settle(before)
+    apps.pop().close()
+
+    after = start(mock, answers, url, apps)
+    home = _home_text(after, PERSON)
+    tour = answers.knowledge.tour
+    assert tour is not None
+    assert f"step 1 of {len(tour.steps)}" in home
+    assert re.search(r"Quiz:\* 0 of \d+ answered, 0 right so far", home)
