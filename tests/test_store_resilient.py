@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -222,3 +224,25 @@ def test_a_database_locked_by_another_writer_does_not_stop_the_bot(
         holder.close()
     assert any("database is locked" in message for message in store_errors(caplog))
     store.close()
+
+
+def test_threads_waiting_on_a_failing_open_do_not_each_try_again() -> None:
+    attempts: list[int] = []
+
+    def slow_failing_opener() -> Store:
+        attempts.append(1)
+        time.sleep(0.2)  # a connect timeout, shortened
+        raise OperationalError("connect", None, Exception("connection refused"))
+
+    store = ResilientStore(slow_failing_opener, retry_after=60.0)
+    answers: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda n=n: answers.append(store.claim_event(f"Ev{n}")))
+        for n in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [True] * 8
+    assert len(attempts) == 1

@@ -44,6 +44,10 @@ def _describe(error: Exception) -> str:
     return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
 
 
+class _Resting(Exception):
+    """The database failed a moment ago: skip it rather than wait on another timeout."""
+
+
 class _LocalMemory:
     """A bounded set: the oldest keys are forgotten first."""
 
@@ -94,12 +98,12 @@ class ResilientStore:
     def attempt(self, what: str, operation: Callable[[Store], T], default: T) -> T:
         """Run `operation` on the store, or return `default` if the store fails or is resting."""
         now = self._monotonic()
-        if now < self._retry_at:
+        try:
+            store = self._open(now)
+            result = operation(store)
+        except _Resting:
             self._failed(what, None, now)
             return default
-        try:
-            store = self._open()
-            result = operation(store)
         except Exception as error:
             self._failed(what, error, now)
             return default
@@ -109,8 +113,10 @@ class ResilientStore:
         self._purge_if_due(store, now)
         return result
 
-    def _open(self) -> Store:
-        with self._lock:
+    def _open(self, now: float) -> Store:
+        with self._lock:  # one opener at a time; the others then see it open, or resting
+            if now < self._retry_at:
+                raise _Resting
             if self._store is None:
                 self._store = self._opener()
             return self._store
