@@ -110,3 +110,10 @@ def test_report_names_an_unreadable_store_without_its_password() -> None:
         "cannot read the store at postgresql+psycopg://bot:***@127.0.0.1:1/nowhere" in result.stderr
     )
     assert "s3cret" not in result.stderr
+
+
+def test_report_on_a_new_database_says_nothing_was_asked(tmp_path: Path) -> None:
+    result = vmdocker(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert "Questions: 0, answered 0 (n/a), not answered 0" in result.stdout
+    assert result.stdout.count("  none") == 2  # no misses, no 👎
