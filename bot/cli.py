@@ -113,6 +113,11 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
         f"{len(answers.knowledge.diagrams)} diagrams: "
         + ("all route to their own entry" if not failures else f"{len(failures)} misrouted")
     )
+    tour = answers.knowledge.tour
+    print(
+        (f"tour: {len(tour.steps)} steps" if tour else "tour: none")
+        + f", quiz: {len(answers.knowledge.quiz)} questions (all valid)"
+    )
     return EXIT_FAILED if failures else 0
 
 

@@ -156,3 +156,14 @@ def test_vmdocker_check_reports_a_broken_quiz(folder: Path) -> None:
     )
     assert result.returncode == 1
     assert "quiz.yaml: [0].options: exactly one option" in result.stderr.decode()
+
+
+def test_vmdocker_check_summarises_the_tour_and_quiz(folder: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--knowledge", str(folder), "check"],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert "tour: 2 steps, quiz: 1 questions (all valid)" in result.stdout.decode()
