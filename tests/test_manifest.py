@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,26 @@ EVENT_SCOPES = {
     "member_joined_channel": {"channels:read", "groups:read"},
     "app_home_opened": set(),
 }
-# The bot scope each Web API method the app calls needs.
-METHOD_SCOPES = {
-    "chat.postMessage": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "conversations.open": "im:write",
-    "conversations.info": "channels:read",
-    "users.info": "users:read",
-    "files.getUploadURLExternal": "files:write",
+# The bot scopes each Web API method the app calls needs (Slack's method reference).
+METHOD_SCOPES: dict[str, set[str]] = {
+    "chat_postMessage": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "chat_update": {"chat:write"},
+    "conversations_open": {"im:write"},
+    "conversations_list": {"channels:read", "groups:read"},  # public and private channels
+    "users_info": {"users:read"},
+    "files_upload_v2": {"files:write"},
+    "views_publish": set(),  # the Home tab needs no scope
 }
+WEB_API_CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
+
+
+def methods_called_by_the_bot() -> set[str]:
+    return {
+        method
+        for path in (ROOT / "bot").rglob("*.py")
+        for method in WEB_API_CALL.findall(path.read_text())
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +52,17 @@ def test_events_are_the_four_the_app_listens_to(manifest: dict[str, Any]) -> Non
     assert sorted(events) == sorted(EVENT_SCOPES)
 
 
+def test_every_web_api_method_the_bot_calls_has_its_scope_listed_here() -> None:
+    called = methods_called_by_the_bot()
+    assert {"chat_postMessage", "views_publish", "files_upload_v2"} <= called
+    assert called - set(METHOD_SCOPES) == set(), "add the new method's scope to the manifest"
+
+
 def test_scopes_cover_every_event_and_method_and_nothing_more(manifest: dict[str, Any]) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    needed = set().union(*EVENT_SCOPES.values()) | set(METHOD_SCOPES.values())
-    needed |= {"commands", "im:read"}  # the slash command; conversations.info on a DM
+    needed = set().union(*EVENT_SCOPES.values())
+    needed |= set().union(*(METHOD_SCOPES[method] for method in methods_called_by_the_bot()))
+    needed.add("commands")  # the /vmdocker slash command
     assert scopes == needed
     assert "channels:history" not in scopes  # mentions arrive as app_mention: no channel reading
 
