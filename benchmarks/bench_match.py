@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import random
 import resource
 import subprocess
@@ -62,7 +63,7 @@ def write_knowledge(folder: Path, entries: int, seed: int = 7) -> list[tuple[str
             id=f"entry-{index}",
             title=_phrase(rng, words, weights, 4),
             questions="\n".join(f"  - {q}" for q in questions),
-            keywords=", ".join(keywords),
+            keywords=", ".join(json.dumps(k) for k in keywords),  # "true" is YAML for True
         )
         (folder / "entries" / f"entry-{index}.md").write_text(text)
         if rng.random() < 0.05 or index < 50:
