@@ -7,6 +7,8 @@ a WebSocket URL, acknowledges every envelope by its `envelope_id`, and reconnect
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -24,9 +26,14 @@ def socket_mode_handler(settings: Settings, answers: Answers) -> SocketModeHandl
     return SocketModeHandler(app, settings.slack_app_token, logger=log)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_socket_mode(settings: Settings, answers: Answers) -> None:
-    """Connect and serve until the process is interrupted."""
+    """Connect and serve until Ctrl-C or SIGTERM (a process manager's stop), then disconnect."""
     handler = socket_mode_handler(settings, answers)
+    signal.signal(signal.SIGTERM, _interrupt)
     log.info("connecting to Slack in Socket Mode")
     try:
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated

@@ -190,8 +190,9 @@ def test_retried_event_envelope_is_acked_and_answered_once(
     assert len(answers) == 1
 
 
-def test_vmdocker_run_connects_in_socket_mode_and_stops_on_ctrl_c(
-    mock: MockSlack, tmp_path: Path
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_vmdocker_run_connects_in_socket_mode_and_stops_cleanly(
+    stop: signal.Signals, mock: MockSlack, tmp_path: Path
 ) -> None:
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -213,15 +214,16 @@ def test_vmdocker_run_connects_in_socket_mode_and_stops_on_ctrl_c(
             text=True,
         )
         try:
-            event = mention("what is a container?", channel="C0SOCKET04")
-            envelope_id = own_server.send("events_api", events_api(event, "Ev0SOCKET4"))
+            channel = f"C0STOPPED{stop.value:02d}"
+            event = mention("what is a container?", channel=channel)
+            envelope_id = own_server.send("events_api", events_api(event, f"Ev0STOP{stop.value}"))
             assert ack_while_running(own_server, envelope_id, process) == {
                 "envelope_id": envelope_id
             }
-            reply = wait_for_delivery(mock, "C0SOCKET04")
+            reply = wait_for_delivery(mock, channel)
             assert reply.body["thread_ts"] == event["ts"]
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert "console" not in output  # it did not fall back to the offline console
