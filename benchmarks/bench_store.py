@@ -25,6 +25,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine
 
 from bot.insights import compute_insights
+from bot.models import AskedQuestion
 from bot.store import Store
 
 WORDS = (
@@ -80,10 +81,10 @@ def hammer(store: Store, threads: int, calls: int, op: Callable[[Store, int, int
 
 
 def record(store: Store, index: int, n: int) -> None:
-    store.record_question(
+    store.record_question(AskedQuestion(
         surface="dm", user_id=f"U{index}", channel_id="C1", question=f"q {index} {n}",
         band="none", entry_id=None, score=10.0,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def claim(store: Store, index: int, n: int) -> None:
@@ -104,10 +105,10 @@ def bench_insights(url: str, misses: int) -> None:
     rng = random.Random(7)
     for _ in range(misses):
         question = " ".join(rng.sample(WORDS, rng.randint(3, 7)))
-        store.record_question(
+        store.record_question(AskedQuestion(
             surface="dm", user_id="U1", channel_id=None, question=question, band="none",
             entry_id=None, score=10.0,
-        )  # fmt: skip
+        ))  # fmt: skip
     start = time.perf_counter()
     insights = compute_insights(store)
     elapsed = time.perf_counter() - start

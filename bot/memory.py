@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.models import Insights, ProgressKind
+from bot.models import AskedQuestion, Insights, ProgressKind
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +26,9 @@ class Memory(Protocol):
         """True the first time `event_id` is seen: only then is the event answered."""
         ...
 
-    def record_question(
-        self,
-        *,
-        surface: str,
-        user_id: str,
-        channel_id: str | None,
-        question: str | None,
-        band: str,
-        entry_id: str | None,
-        score: float,
-    ) -> None: ...
+    def record_question(self, asked: AskedQuestion) -> None:
+        """Remember one question and how it was answered."""
+        ...
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None: ...
 
@@ -84,18 +76,14 @@ class InProcessMemory:
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         log.debug("%s progress of %s: %s", kind, user_id, state)
 
-    def record_question(
-        self,
-        *,
-        surface: str,
-        user_id: str,
-        channel_id: str | None,
-        question: str | None,
-        band: str,
-        entry_id: str | None,
-        score: float,
-    ) -> None:
-        log.debug("question on %s: band=%s entry=%s score=%.0f", surface, band, entry_id, score)
+    def record_question(self, asked: AskedQuestion) -> None:
+        log.debug(
+            "question on %s: band=%s entry=%s score=%.0f",
+            asked.surface,
+            asked.band.value,
+            asked.entry_id,
+            asked.score,
+        )
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
         log.info("feedback on %s: %+d", entry_id, vote)

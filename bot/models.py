@@ -347,6 +347,21 @@ class MemberJoined(SlackPayload):
 
 # --- store and insights -----------------------------------------------------
 
+
+class AskedQuestion(BaseModel):
+    """One question as the store records it: where and how it was answered, Slack IDs only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    surface: str
+    user_id: str
+    channel_id: str | None
+    question: str | None
+    band: Band
+    entry_id: str | None
+    score: float
+
+
 ProgressKind = Literal["tour", "quiz"]
 
 

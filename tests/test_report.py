@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Band
+from bot.models import AskedQuestion, Band
 from bot.store import Store
 from tests.conftest import ROOT
 
@@ -41,13 +41,15 @@ def url(tmp_path: Path) -> str:
     ]
     for question, band, entry, surface in asked:
         store.record_question(
-            surface=surface,
-            user_id="U1",
-            channel_id=None,
-            question=question,
-            band=band,
-            entry_id=entry,
-            score=80 if entry else 10,
+            AskedQuestion(
+                surface=surface,
+                user_id="U1",
+                channel_id=None,
+                question=question,
+                band=band,
+                entry_id=entry,
+                score=80 if entry else 10,
+            )
         )
     store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=-1)
     store.record_feedback(entry_id="vm-vs-docker", user_id="U2", vote=-1)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Connection, inspect, select, text
 
-from bot.models import Band
+from bot.models import AskedQuestion, Band
 from bot.store import Store, StoreError, upgrade_schema
 from bot.store import schema as store_schema
 from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
@@ -46,13 +46,15 @@ def store(url: str, clock: Clock) -> Iterator[Store]:
 
 def ask(store: Store, question: str | None, band: str, *, surface: str = "mention") -> None:
     store.record_question(
-        surface=surface,
-        user_id="U100",
-        channel_id="C100",
-        question=question,
-        band=band,
-        entry_id="vm-vs-docker" if band == "answer" else None,
-        score=80.0 if band == "answer" else 30.0,
+        AskedQuestion(
+            surface=surface,
+            user_id="U100",
+            channel_id="C100",
+            question=question,
+            band=band,
+            entry_id="vm-vs-docker" if band == "answer" else None,
+            score=80.0 if band == "answer" else 30.0,
+        )
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.answers import Answers
 from bot.app import build_app
-from bot.models import Band
+from bot.models import AskedQuestion, Band
 from bot.store import ResilientStore, Store, open_store
 from tests.slack import RESPONSE_URL, MockSlack, assert_valid_delivery
 from tests.slack.harness import Harness, harness_settings
@@ -137,10 +137,10 @@ def test_home_tab_shows_progress_to_everyone_and_insights_to_admins(
     slack = start(mock, answers, url, apps)
     store = apps[0]
     store.save_progress(user_id=PERSON, kind="tour", state={"step": 3, "of": 7, "done": False})
-    store.record_question(
+    store.record_question(AskedQuestion(
         surface="dm", user_id=PERSON, channel_id=None, question="how do I bake bread",
         band="none", entry_id=None, score=10,
-    )  # fmt: skip
+    ))  # fmt: skip
     store.record_feedback(entry_id="vm-vs-docker", user_id=PERSON, vote=-1)
 
     person = _home_text(slack, PERSON)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.models import Band
+from bot.models import AskedQuestion, Band
 from bot.store import Store
 from tests.conftest import ROOT
 
@@ -43,10 +43,10 @@ def test_many_threads_recording_at_once_lose_nothing(database_url: str) -> None:
     def record(index: int) -> None:
         for n in range(PER_THREAD):
             band = Band.ANSWER if n % 2 else Band.NONE
-            store.record_question(
+            store.record_question(AskedQuestion(
                 surface=f"s{index % 2}", user_id=f"U{index}", channel_id="C1",
                 question=f"question {index}-{n}", band=band, entry_id=None, score=50.0,
-            )  # fmt: skip
+            ))  # fmt: skip
             store.record_feedback(entry_id=f"e{n % 4}", user_id=f"U{index}", vote=1 - 2 * (n % 2))
             store.save_progress(user_id=f"U{index}", kind="quiz", state={"answered": n})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.insights import compute_insights, group_misses, parse_since
-from bot.models import Band, Insights
+from bot.models import AskedQuestion, Band, Insights
 from bot.replies.insights import render_admin_insights, render_progress
 from bot.store import Store
 from tests.slack.blocks_check import MAX_VIEW_BLOCKS, block_problems
@@ -39,13 +39,15 @@ def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
 
 def ask(store: Store, question: str, band: Band, surface: str = "mention") -> None:
     store.record_question(
-        surface=surface,
-        user_id="U1",
-        channel_id="C1",
-        question=question,
-        band=band,
-        entry_id="vm-vs-docker" if band is Band.ANSWER else None,
-        score=90.0 if band is Band.ANSWER else 20.0,
+        AskedQuestion(
+            surface=surface,
+            user_id="U1",
+            channel_id="C1",
+            question=question,
+            band=band,
+            entry_id="vm-vs-docker" if band is Band.ANSWER else None,
+            score=90.0 if band is Band.ANSWER else 20.0,
+        )
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from bot.models import AskedQuestion
 from bot.store import ResilientStore, Store
 from bot.store.resilient import PURGE_EVERY
 
@@ -77,10 +78,10 @@ def test_a_working_store_is_used_as_is(backend: Switchable, ticker: Ticker) -> N
     assert store.mark_greeted(channel_id="C1", user_id="U1") is False
     store.save_progress(user_id="U1", kind="quiz", state={"answered": 1, "score": 1, "of": 8})
     assert store.load_progress(user_id="U1", kind="quiz") == {"answered": 1, "score": 1, "of": 8}
-    store.record_question(
+    store.record_question(AskedQuestion(
         surface="dm", user_id="U1", channel_id=None, question="q", band="none",
         entry_id=None, score=1.0,
-    )  # fmt: skip
+    ))  # fmt: skip
     store.record_feedback(entry_id="e", user_id="U1", vote=1)
     insights = store.insights(since=PURGE_EVERY, titles={})
     assert insights is not None and insights.total == 1
@@ -94,10 +95,10 @@ def test_failures_give_safe_answers_and_are_logged_once_a_minute(
     backend.down = True
 
     calls: list[Callable[[], object]] = [
-        lambda: store.record_question(
+        lambda: store.record_question(AskedQuestion(
             surface="dm", user_id="U1", channel_id=None, question="q", band="none",
             entry_id=None, score=1.0,
-        ),
+        )),
         lambda: store.record_feedback(entry_id="e", user_id="U1", vote=-1),
         lambda: store.purge(older_than_days=1),
         lambda: store.insights(since=PURGE_EVERY, titles={}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.answers import Answers
 from bot.memory import Memory
-from bot.models import Reply
+from bot.models import AskedQuestion, Reply
 
 
 def ask(
@@ -21,12 +21,14 @@ def ask(
         return None
     reply = answers.reply_to(question)
     memory.record_question(
-        surface=surface,
-        user_id=user_id,
-        channel_id=channel_id,
-        question=question,
-        band=reply.band.value,
-        entry_id=reply.entry_id,
-        score=reply.score,
+        AskedQuestion(
+            surface=surface,
+            user_id=user_id,
+            channel_id=channel_id,
+            question=question,
+            band=reply.band.value,
+            entry_id=reply.entry_id,
+            score=reply.score,
+        )
     )
     return reply

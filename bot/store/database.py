@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from bot.models import Band, EntryVotes, ProgressKind, SurfaceBandCount
+from bot.models import AskedQuestion, Band, EntryVotes, ProgressKind, SurfaceBandCount
 from bot.store.schema import (
     MIGRATIONS,
     feedback,
@@ -218,28 +218,14 @@ class Store:
         """True only the first time this Slack event id is seen, across threads and processes."""
         return self._insert_once(processed_events, event_id=event_id, seen_at=self._clock())
 
-    def record_question(
-        self,
-        *,
-        surface: str,
-        user_id: str,
-        channel_id: str | None,
-        question: str | None,
-        band: str,
-        entry_id: str | None,
-        score: float,
-    ) -> None:
+    def record_question(self, asked: AskedQuestion) -> None:
         """Remember one question and how it was answered (its text only if STORE_QUESTION_TEXT)."""
-        text = question[:MAX_QUESTION_CHARS] if question and self._store_question_text else None
+        question = asked.question if self._store_question_text else None
         row = {
+            **asked.model_dump(),
             "asked_at": self._clock(),
-            "surface": surface,
-            "user_id": user_id,
-            "channel_id": channel_id,
-            "question": text,
-            "band": Band(band).value,
-            "entry_id": entry_id,
-            "score": float(score),
+            "question": question[:MAX_QUESTION_CHARS] if question else None,
+            "band": asked.band.value,
         }
         with self._writing() as connection:
             connection.execute(insert(questions).values(**row))

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from bot.insights import compute_insights
-from bot.models import Insights, ProgressKind
+from bot.models import AskedQuestion, Insights, ProgressKind
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -160,28 +160,10 @@ class ResilientStore:
         first_here = self._events.add(event_id)
         return self.attempt("claim_event", lambda s: s.claim_event(event_id), first_here)
 
-    def record_question(
-        self,
-        *,
-        surface: str,
-        user_id: str,
-        channel_id: str | None,
-        question: str | None,
-        band: str,
-        entry_id: str | None,
-        score: float,
-    ) -> None:
+    def record_question(self, asked: AskedQuestion) -> None:
         self.attempt(
             "record_question",
-            lambda s: s.record_question(
-                surface=surface,
-                user_id=user_id,
-                channel_id=channel_id,
-                question=question,
-                band=band,
-                entry_id=entry_id,
-                score=score,
-            ),
+            lambda s: s.record_question(asked),
             None,
         )
 
