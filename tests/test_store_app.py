@@ -145,6 +145,7 @@ def test_home_tab_shows_progress_to_everyone_and_insights_to_admins(
 
     person = _home_text(slack, PERSON)
     assert "step 3 of 7" in person and "Quiz:* not taken" in person
+    assert "Take the tour" in person and "Quiz me" in person
     assert "Insights" not in person and "bake bread" not in person
 
     admin = _home_text(slack, ADMIN)

@@ -180,3 +180,13 @@ def test_progress_blocks_show_where_the_user_is(
     assert block_problems(blocks, limit=MAX_VIEW_BLOCKS) == []
     for phrase in expected:
         assert phrase in str(blocks)
+    assert all(block["type"] != "actions" for block in blocks)
+
+
+def test_progress_offers_the_tour_and_quiz_the_knowledge_has() -> None:
+    blocks = render_progress(None, None, has_tour=True, has_quiz=True)
+    assert block_problems(blocks, limit=MAX_VIEW_BLOCKS) == []
+    buttons = [element["text"]["text"] for element in blocks[-1]["elements"]]
+    assert buttons == ["Take the tour", "Quiz me"]
+    only_quiz = render_progress(None, None, has_quiz=True)[-1]["elements"]
+    assert [element["action_id"] for element in only_quiz] == ["onboarding_quiz_start"]

@@ -34,6 +34,8 @@ def register(
         personal = render_progress(
             memory.load_progress(user_id=opened.user, kind="tour"),
             memory.load_progress(user_id=opened.user, kind="quiz"),
+            has_tour=answers.knowledge.tour is not None,
+            has_quiz=bool(answers.knowledge.quiz),
         )
         if opened.user in admins:
             insights = memory.insights(since=INSIGHTS_WINDOW, titles=titles)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.models import Insights, QuizProgress, TourProgress
 from bot.replies.blocks import MAX_SECTION_TEXT, Block, clip, escape
+from bot.replies.onboarding import next_steps_buttons
 
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home tab view
 MAX_HOME_MISSES = 5
@@ -61,9 +62,19 @@ def _quiz_line(state: dict[str, Any] | None) -> str:
     )
 
 
-def render_progress(tour: dict[str, Any] | None, quiz: dict[str, Any] | None) -> list[Block]:
-    """The viewer's own tour and quiz progress, for everyone's Home tab."""
-    return [_header("Your progress"), _section(_tour_line(tour) + "\n" + _quiz_line(quiz))]
+def render_progress(
+    tour: dict[str, Any] | None,
+    quiz: dict[str, Any] | None,
+    *,
+    has_tour: bool = False,
+    has_quiz: bool = False,
+) -> list[Block]:
+    """The viewer's own tour and quiz progress, for everyone's Home tab, with buttons to start
+    them (a click there opens the tour or quiz in the viewer's DM)."""
+    blocks = [_header("Your progress"), _section(_tour_line(tour) + "\n" + _quiz_line(quiz))]
+    if has_tour or has_quiz:
+        blocks.append(next_steps_buttons(tour=has_tour, quiz=has_quiz, how_to_ask=False))
+    return blocks
 
 
 def _rate(insights: Insights) -> str:

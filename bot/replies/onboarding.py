@@ -61,7 +61,8 @@ def _diagram(spec: DiagramSpec) -> list[Block]:
     return [render_diagram_text_block(spec), _context(escape(spec.alt))]
 
 
-def _next_steps(*, tour: bool, quiz: bool, how_to_ask: bool = True) -> Block:
+def next_steps_buttons(*, tour: bool, quiz: bool, how_to_ask: bool = True) -> Block:
+    """ "Take the tour", "Quiz me" and "How to ask me" buttons, for what the knowledge has."""
     buttons = []
     if tour:
         buttons.append(_button("Take the tour", f"{TOUR_STEP}:0", "0", primary=True))
@@ -106,14 +107,14 @@ def render_greeting(
     if diagram:
         blocks += _diagram(diagram)
     blocks.append(_section("Want more? Take the tour, test yourself, or just ask me."))
-    blocks.append(_next_steps(tour=tour, quiz=quiz))
+    blocks.append(next_steps_buttons(tour=tour, quiz=quiz))
     text = "Welcome! A short primer on virtual machines vs Docker containers."
     return BlockMessage(text=text, blocks=blocks)
 
 
 def render_how_to_ask(*, tour: bool, quiz: bool) -> BlockMessage:
     """How to reach the bot, with the tour and quiz one click away."""
-    blocks = [_section(HOW_TO_ASK_TEXT), _next_steps(tour=tour, quiz=quiz, how_to_ask=False)]
+    blocks = [_section(HOW_TO_ASK_TEXT), next_steps_buttons(tour=tour, quiz=quiz, how_to_ask=False)]
     return BlockMessage(text="How to ask me about VMs and Docker", blocks=blocks)
 
 
