@@ -15,8 +15,18 @@ _SLACK_LABELLED = re.compile(r"<[#!]?[^|<>]*\|([^<>]*)>")  # <#C1|name>, <http:/
 _SLACK_BARE = re.compile(r"<[^<>]*>")  # <http://x>, <!channel>, <#C1>
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# "2gb", "30s", "5mins": a number glued to its unit reads as one unknown word; split them.
+_NUMBER_UNIT = re.compile(r"\b(\d+(?:\.\d+)?)(kb|mb|gb|tb|megs?|gigs?|ms|s|secs?|mins?|m)\b")
 # "should I use / pick / go with": a request for a decision, unlike "how worried should we be".
 _DECISION = re.compile(r"\bshould (?:i|we) (?:use|pick|choose|go with|go for)\b")
+
+_SHORT_UNITS = {"s": "sec", "m": "min"}
+
+
+def _split_number_unit(found: re.Match[str]) -> str:
+    number, unit = found.groups()
+    return f"{number} {_SHORT_UNITS.get(unit, unit)}"
+
 
 # Words that carry no topic: greetings, question shape, pronouns, filler. Chat adds its own
 # filler ("hey team, sorry for the dumb question"): left in, each such word would count as
@@ -287,6 +297,7 @@ def tokenize(text: str) -> list[str]:
     """Canonical content tokens of `text`: lower case, no markup, no stopwords, aliases folded."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
     text = _DECISION.sub(" choose ", _EMOJI.sub(" ", text).replace("'", ""))
+    text = _NUMBER_UNIT.sub(_split_number_unit, text)
     words = _NON_WORD.sub(" ", text).split()[: MAX_QUESTION_CHARS // 3]
     folded = _fold_phrases(words)
     tokens = _mark_inside([word if word in STOPWORDS else _stem(word) for word in folded])

@@ -103,6 +103,8 @@ def test_normalizes_slack_markup_and_abbreviations() -> None:
         ("Windows containers on Windows", ["wcow", "windows"]),
         ("hey team, sorry for the dumb question: what does docker do", ["docker"]),
         ("our apps boot quicker", ["app", "start", "fast"]),
+        ("my image is 2GB, it boots in 5mins", ["image", "2", "gigabyte", "start", "5", "minute"]),
+        ("k8s on wsl2", ["kubernete", "wsl2"]),  # letters then digits stay one word
     ],
 )
 def test_tokenize_folds_what_people_type(text: str, tokens: list[str]) -> None:
