@@ -2,17 +2,26 @@
 
 `build_app` has no side effects: nothing is called on Slack until the first request (Bolt then
 runs `auth.test` once to learn the bot's ids). The same app serves HTTP (`bot.server`) and
-Socket Mode (`bot.socket_mode`). Listeners run after the ack (`process_before_response=False`):
-both modes are long-running processes, so Slack always gets its ack well within 3 seconds.
+Socket Mode (`bot.socket_mode`).
+
+Acks never wait for work. With `process_before_response=False` Bolt acks events itself before
+queueing the listener, but runs a command's or a button's listener on its `listener_executor`
+and holds the request until that listener calls `ack()`: behind busy listeners, the ack waits.
+So every verified command and button click is acknowledged by global middleware, in the
+request's own thread, before any listener is queued; listeners only do the work, on a pool
+sized for work that mostly waits on Slack's Web API. Event dedupe is part of that work too
+(`bot.listeners.events.first_delivery`), not of the ack.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App
+from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -28,6 +37,9 @@ from bot.onboarding import Onboarding
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 2  # each waits for the Retry-After Slack sent with the 429
+# Listeners mostly wait on the Web API (a mention with a diagram makes four calls); Bolt's
+# default pool of 5 threads would cap each process at 5 replies in progress.
+LISTENER_THREADS = 32
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -37,19 +49,16 @@ def build_client(settings: Settings) -> WebClient:
     return client
 
 
-def answer_each_event_once(memory: Memory) -> Callable[..., BoltResponse | None]:
-    """Global middleware: Slack's retries (X-Slack-Retry-Num) carry the same event_id; only the
-    first delivery is processed, the others are acknowledged and dropped."""
+def acknowledge_first(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
+    """Global middleware: ack slash commands and button clicks before their listener is queued.
 
-    def skip_seen_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
-        event_id = body.get("event_id")
-        if isinstance(event_id, str) and not memory.claim_event(event_id):
-            log.info("event %s already handled; acknowledged without answering again", event_id)
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    return skip_seen_events
+    Runs after Bolt's signature check. Their ack carries nothing (answers go to the
+    response_url or the Web API), so the listeners need not ack; a listener that does anyway
+    changes nothing. Returning None makes Bolt answer with this ack, as an event's auto-ack.
+    """
+    if is_slash_command(body) or is_block_actions(body):
+        ack()
+    next()
 
 
 def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
@@ -81,8 +90,9 @@ def build_app(
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         process_before_response=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
-    app.use(answer_each_event_once(memory))
+    app.use(acknowledge_first)
     app.error(log_listener_error)
     listeners.register(app, answers, memory, admins=frozenset(settings.admin_user_ids))
     onboarding.register(app, settings=settings, onboarding=Onboarding(answers), memory=memory)

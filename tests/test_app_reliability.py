@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +11,13 @@ from typing import Any
 import pytest
 
 from bot.answers import Answers
+from bot.app import LISTENER_THREADS
+from bot.memory import InProcessMemory
+from bot.models import AskedQuestion
+from bot.replies.blocks import FEEDBACK_UP
 from tests.slack import RESPONSE_URL, Call, Failure, MockSlack, Signer, assert_valid_delivery
 from tests.slack.harness import Harness, start_harness, wait_until
-from tests.slack.signed import direct_message, mention
+from tests.slack.signed import button_click, direct_message, in_message, mention
 
 HOSTILE = (
     "<!channel> <!here|here> <!everyone> <@U0SOMEONE> <#C0OTHER|general> "
@@ -58,13 +63,62 @@ def test_a_retried_event_is_answered_once(slack: Harness) -> None:
     event = mention("what is a container?")
     first = slack.send_event(event, event_id="Ev0RETRY001")
     again = slack.send_event(event, event_id="Ev0RETRY001", retry_num=1)
-    assert first.status == again.status == 200
-    slack.send_event(direct_message("what is a vm?"))  # a later, different event
-    # The retry is dropped by middleware within its own dispatch, before any listener is
-    # queued, so no answer to it can arrive after this point.
-    posts = slack.mock.wait_for("chat.postMessage", count=2)
-    assert len(slack.mock.calls_to("chat.postMessage")) == 2
-    assert {post.body["channel"] for post in posts} == {event["channel"], "D0PERSON01"}
+    assert first.status == again.status == 200  # both acked: Slack stops retrying
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)  # every listener has run
+    [post] = slack.mock.calls_to("chat.postMessage")
+    assert post.body["channel"] == event["channel"]
+
+
+# --- acks never wait for the work ----------------------------------------------
+
+
+class HeldMemory(InProcessMemory):
+    """The in-process memory, holding every caller until `release` (a slow or locked store)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = threading.Event()
+
+    def hold(self) -> None:
+        assert self.released.wait(timeout=10), "never released"
+
+    def claim_event(self, event_id: str) -> bool:
+        self.hold()
+        return super().claim_event(event_id)
+
+    def record_question(self, record: AskedQuestion) -> None:
+        self.hold()
+        super().record_question(record)
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        self.hold()
+        super().record_feedback(entry_id=entry_id, user_id=user_id, vote=vote)
+
+
+def test_acks_do_not_wait_for_listeners_even_with_every_listener_thread_busy(
+    mock: MockSlack, answers: Answers
+) -> None:
+    """More commands than listener threads, every listener stuck at the store: each request is
+    still acked by its own dispatch. Before, a command waited for a free thread to call ack()."""
+    memory = HeldMemory()
+    slack = start_harness(mock, answers, memory=memory)
+    commands = LISTENER_THREADS + 5
+    acks = [slack.send_command("what is a vm?") for _ in range(commands)]
+    acks.append(slack.send_event(mention("what is a container?")))  # its dedupe claim is held
+    container, message = in_message()
+    click = button_click(
+        FEEDBACK_UP,
+        "what-is-a-vm",
+        response_url=mock.response_url("vote"),
+        container=container,
+        message=message,
+    )
+    acks.append(slack.send_click(click))
+    assert [(ack.status, ack.body) for ack in acks] == [(200, "")] * (commands + 2)
+    assert mock.sent() == []  # nothing answered yet: the work is held
+    memory.released.set()
+    assert len(mock.wait_for(RESPONSE_URL, count=commands + 1)) == commands + 1
+    mock.wait_for("chat.postMessage")
 
 
 def test_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> None:

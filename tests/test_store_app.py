@@ -77,14 +77,14 @@ def test_questions_and_votes_are_recorded(
     slack.send_event(mention("what is the difference between a vm and a container"))
     slack.send_event(direct_message("how do I bake sourdough bread"))
     mock.wait_for("chat.postMessage", count=2)
-    for vote in ("feedback_down", "feedback_up", "feedback_down"):
+    for count, vote in enumerate(("feedback_down", "feedback_up", "feedback_down"), start=1):
         container, message = in_message()
         click = button_click(
             vote, "vm-vs-docker", response_url=mock.response_url(), container=container,
             message=message,
         )  # fmt: skip
         slack.send_click(click)
-    mock.wait_for(RESPONSE_URL, count=3)
+        mock.wait_for(RESPONSE_URL, count=count)  # thanked before the next click: votes in order
     settle(slack)
 
     store = read(url)

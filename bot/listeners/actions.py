@@ -1,11 +1,13 @@
-"""Buttons: open a topic (suggestions, related topics, the topic list), share, and 👍/👎."""
+"""Buttons: open a topic (suggestions, related topics, the topic list), share, and 👍/👎.
+
+Clicks are acknowledged before these run (`bot.app.acknowledge_first`)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.answers import Answers
@@ -31,10 +33,9 @@ VOTES = {FEEDBACK_UP: 1, FEEDBACK_DOWN: -1}
 def register(app: App, answers: Answers, memory: Memory) -> None:
     @app.action(re.compile(rf"^{OPEN_TOPIC}(:|$)"))
     def open_topic(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         """The topic's card where the button was: same thread, privately, or in the DM."""
-        ack()
         click = ButtonClick.from_payload(body, action)
         if click.in_view or click.channel_id is None:
             post_to_user(client, click.user_id, topic_message(answers, click.value))
@@ -45,11 +46,8 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
             post_message(client, click.channel_id, message, thread_ts=click.reply_thread)
 
     @app.action(SHARE)
-    def share_in_channel(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
+    def share_in_channel(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Post the public copy of an ephemeral answer, then remove the private one."""
-        ack()
         click = ButtonClick.from_payload(body, action)
         message = shared_message(answers, click.value, click.user_id)
         if message is None:
@@ -60,10 +58,9 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
 
     @app.action(re.compile(rf"^{SHOW_DIAGRAM_IMAGE}(:|$)"))
     def show_diagram_image(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         """Ephemeral answers cannot carry files: upload the diagram's PNG into the channel."""
-        ack()
         click = ButtonClick.from_payload(body, action)
         spec = answers.knowledge.diagrams.get(click.value)
         thread_ts = None if click.is_ephemeral else click.reply_thread
@@ -77,10 +74,7 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
 
     @app.action(FEEDBACK_UP)
     @app.action(FEEDBACK_DOWN)
-    def record_feedback(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        ack()
+    def record_feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         click = ButtonClick.from_payload(body, action)
         vote = VOTES[click.action_id]
         memory.record_feedback(entry_id=click.value, user_id=click.user_id, vote=vote)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot.answers import Answers
 from bot.commands import Subcommand, parse_command, screen_message
@@ -25,8 +25,8 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
     onboarding = Onboarding(answers)
 
     @app.command(COMMAND)
-    def answer_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def answer_command(command: dict[str, Any], respond: Respond) -> None:
+        """Already acknowledged (`bot.app.acknowledge_first`): answers via the response_url."""
         invocation = SlashCommand.model_validate(command)
         parsed = parse_command(question_text(invocation.text))
         if parsed.subcommand is Subcommand.ASK:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,8 @@ from bot.replies.blocks import Surface
 from bot.slack_messages import answer_message, usage_message
 from bot.slack_text import question_text
 
+log = logging.getLogger(__name__)
+
 
 def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
     """Matcher: a DM typed by a person; not the bot, another bot, an edit or a deletion."""
@@ -26,6 +29,17 @@ def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
         return MessageEvent.model_validate(event).from_a_person
     except ValidationError:  # a shape we do not rely on: not a question
         return False
+
+
+def first_delivery(memory: Memory, body: dict[str, Any]) -> bool:
+    """True unless this event was already claimed: Slack retries an event (X-Slack-Retry-Num,
+    same event_id) when its ack was slow, and a retry may reach another worker. Called first
+    thing in the listener, after the ack; the store's claim is atomic across workers."""
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or memory.claim_event(event_id):
+        return True
+    log.info("event %s already handled; not answering again", event_id)
+    return False
 
 
 def answer_in_conversation(
@@ -62,9 +76,11 @@ def answer_in_conversation(
 
 def register(app: App, answers: Answers, memory: Memory) -> None:
     @app.event("app_mention")
-    def answer_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def answer_mention(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         mention = MessageEvent.model_validate(event)
-        if mention.from_a_person:
+        if mention.from_a_person and first_delivery(memory, body):
             answer_in_conversation(
                 answers,
                 memory,
@@ -77,8 +93,10 @@ def register(app: App, answers: Answers, memory: Memory) -> None:
 
     @app.event("message", matchers=[is_direct_message_from_a_person])
     def answer_direct_message(
-        event: dict[str, Any], client: WebClient, context: BoltContext
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
+        if not first_delivery(memory, body):
+            return
         dm = MessageEvent.model_validate(event)
         answer_in_conversation(
             answers,
