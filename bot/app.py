@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -37,9 +37,10 @@ from bot.onboarding import Onboarding
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 2  # each waits for the Retry-After Slack sent with the 429
-# Listeners mostly wait on the Web API (a mention with a diagram makes four calls); Bolt's
-# default pool of 5 threads would cap each process at 5 replies in progress.
-LISTENER_THREADS = 32
+# Listeners mostly wait on the Web API (a mention with a diagram makes four calls): Bolt's
+# default pool of 5 threads would cap each process at 5 replies in progress. More than 16
+# adds little here and more writers waiting for SQLite's lock under a backlog.
+LISTENER_THREADS = 16
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -76,12 +77,14 @@ def build_app(
     answers: Answers | None = None,
     *,
     memory: Memory | None = None,
+    listener_executor: Executor | None = None,
 ) -> App:
     """The vmdocker Bolt app.
 
     `client` defaults to `build_client(settings)`; `answers` to the knowledge in the settings;
     `memory` (event dedupe, question and vote records) to a bounded in-process one. Pass the
     store (`bot.store.open_store(settings)`) to dedupe and remember across workers.
+    `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads).
     """
     answers = answers or Answers.from_settings(settings)
     memory = memory or InProcessMemory()
@@ -90,7 +93,8 @@ def build_app(
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
     app.use(acknowledge_first)
     app.error(log_listener_error)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answers import Answers
+from bot.server import AcksFirst, ListenerExecutor
 from tests.serve_process import Served, serve_env, serving
 from tests.slack import (
     SIGNING_SECRET,
@@ -82,6 +83,23 @@ def worker_processes(pid: int) -> list[str]:
     return [
         child for child, command in zip(children, commands, strict=True) if b"spawn_main" in command
     ]
+
+
+def test_listeners_wait_while_a_request_is_being_acked() -> None:
+    acks = AcksFirst(max_wait=60)
+    with ListenerExecutor(2, acks) as pool:
+        with acks.acking():
+            with acks.acking():
+                work = pool.submit(lambda: "answered")
+            assert not work.done()  # one request still being acknowledged
+        assert work.result(timeout=5) == "answered"
+
+
+def test_listeners_start_anyway_after_max_wait() -> None:
+    """A steady stream of requests must not starve the replies."""
+    acks = AcksFirst(max_wait=0)
+    with ListenerExecutor(2, acks) as pool, acks.acking():
+        assert pool.submit(lambda: "answered").result(timeout=5) == "answered"
 
 
 def test_healthz_is_ready_with_the_knowledge_loaded(served: Served, answers: Answers) -> None:
