@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -181,10 +181,7 @@ def register(
         _deliver_greeting(client, settings, joined, onboarding.greeting(joined.user))
 
     def on_click(build: Callable[[ButtonClick], BlockMessage]) -> Callable[..., None]:
-        def listener(
-            ack: Ack, body: Json, action: Json, client: WebClient, respond: Respond
-        ) -> None:
-            ack()
+        def listener(body: Json, action: Json, client: WebClient, respond: Respond) -> None:
             click = ButtonClick.from_payload(body, action)
             _show(click, client, respond, build(click))
 

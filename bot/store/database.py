@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,8 +40,8 @@ from bot.store.schema import (
 log = logging.getLogger(__name__)
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-# Event ids are claimed before Slack gets its ack (3 s), so a busy or lost database must fail
-# well within that; the caller then answers anyway (ResilientStore).
+# A listener claims its event id before it replies, so a busy or lost database must fail fast;
+# the caller then answers anyway (ResilientStore).
 SQLITE_BUSY_TIMEOUT_MS = 1500  # a writer waits this long for the lock, then the call fails
 POSTGRES_CONNECT_TIMEOUT_S = 2  # libpq's minimum: a server that is down fails fast
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
@@ -156,6 +157,12 @@ class Store:
         self._engine = engine
         self._store_question_text = store_question_text
         self._clock = clock
+        # SQLite takes one writer at a time: this process's threads queue here, in order,
+        # instead of racing for the file lock and timing out under a burst. PostgreSQL
+        # handles concurrent writers itself.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def from_url(
@@ -190,7 +197,7 @@ class Store:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
+        with self._write_lock, self._engine.connect() as connection:
             connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 yield connection
