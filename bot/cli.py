@@ -27,7 +27,7 @@ from bot.insights import compute_insights, parse_since
 from bot.knowledge import KnowledgeError
 from bot.models import Band, Reply
 from bot.replies import render_text
-from bot.replies.blocks import render_blocks
+from bot.replies.blocks import render_attachments, render_blocks
 from bot.replies.diagrams import render_diagram_text
 from bot.replies.images import render_diagram_png
 from bot.report import insights_json, render_misses, render_report
@@ -69,7 +69,8 @@ def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
     for question in questions:
         reply = answers.reply_to(question)
         if args.blocks:
-            payload = {"blocks": render_blocks(reply)}  # the shape Block Kit Builder pastes
+            # The message as Block Kit Builder takes it: the table travels in `attachments`.
+            payload = {"blocks": render_blocks(reply), "attachments": render_attachments(reply)}
             print(json.dumps(payload, ensure_ascii=False, indent=2), flush=True)
         elif args.json:
             print(json.dumps(reply_json(reply), ensure_ascii=False), flush=True)

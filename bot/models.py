@@ -228,12 +228,14 @@ class TopicLink(BaseModel):
 
 
 class BlockMessage(BaseModel):
-    """A Slack message ready to send: Block Kit blocks and the plain-text fallback."""
+    """A Slack message ready to send: Block Kit blocks, the plain-text fallback, and the
+    `attachments` that carry its table (Slack takes a message's table there, not in `blocks`)."""
 
     model_config = ConfigDict(frozen=True)
 
     text: str = Field(min_length=1, max_length=3000)
     blocks: list[dict[str, Any]] = Field(min_length=1, max_length=50)
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Reply(BaseModel):

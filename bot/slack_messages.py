@@ -18,6 +18,7 @@ from bot.replies.blocks import (
     Surface,
     clip,
     escape,
+    render_attachments,
     render_blocks,
     render_fallback,
 )
@@ -95,13 +96,19 @@ def answer_message(
     surface: Surface | None = None,
     image_file_id: str | None = None,
 ) -> BlockMessage:
-    """An answer card (or "did you mean", or a kind decline) as a message.
+    """An answer card (or "did you mean", or a kind decline) as a message, its comparison table
+    in `attachments`.
 
     `ephemeral` adds "Share in channel"; `image_file_id` (thread and DM surfaces) shows the
     uploaded diagram PNG instead of the text drawing.
     """
-    blocks = render_blocks(reply, ephemeral=ephemeral, surface=surface, image_file_id=image_file_id)
-    return BlockMessage(text=render_fallback(reply), blocks=blocks)
+    return BlockMessage(
+        text=render_fallback(reply),
+        blocks=render_blocks(
+            reply, ephemeral=ephemeral, surface=surface, image_file_id=image_file_id
+        ),
+        attachments=render_attachments(reply, ephemeral=ephemeral, surface=surface),
+    )
 
 
 def unknown_topic_message(knowledge: KnowledgeBase) -> BlockMessage:

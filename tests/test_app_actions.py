@@ -151,6 +151,9 @@ def test_share_posts_in_channel_and_removes_the_private_copy(
         for element in block.get("elements", [])
     )
     assert_valid_delivery(public)
+    if shared == SHARE_COMPARISON:  # the public copy keeps its table, in the attachments
+        [[table]] = [attachment["blocks"] for attachment in public.attachments]
+        assert table["type"] == "table"
     assert delete.body["delete_original"] is True
 
 

@@ -61,7 +61,9 @@ def test_topics_are_buttons(slack: Harness, answers: Answers) -> None:
 
 def test_compare_shows_the_whole_matrix_with_share(slack: Harness, answers: Answers) -> None:
     call = _respond(slack, "compare")
-    [table] = [block for block in call.blocks or [] if block["type"] == "table"]
+    assert not any(block["type"] == "table" for block in call.blocks or [])
+    [[table]] = [attachment["blocks"] for attachment in call.attachments]  # where Slack takes it
+    assert table["type"] == "table"
     assert len(table["rows"]) == len(answers.knowledge.matrix) + 1  # plus the header row
     assert {"action_id": SHARE, "value": SHARE_COMPARISON}.items() <= _buttons(call)[-1].items()
 
@@ -86,6 +88,8 @@ def test_anything_else_is_a_question_answered_privately_with_share(slack: Harnes
     call = _respond(slack, "how big is a docker image compared to a vm?")
     assert call.blocks and call.blocks[0]["type"] == "header"
     assert any(b["action_id"] == SHARE for b in _buttons(call))
+    tables = [block for a in call.attachments for block in a["blocks"]]
+    assert [block["type"] for block in tables] == ["table"]
 
 
 def test_command_parsing_keeps_questions_that_start_with_a_subcommand_word() -> None:

@@ -23,7 +23,7 @@ from bot.slack_messages import (
     usage_message,
 )
 from bot.slack_text import MAX_INPUT_CHARS, question_text
-from tests.slack import block_problems
+from tests.slack import block_problems, message_problems
 from tests.slack.blocks_check import MAX_VIEW_BLOCKS
 
 
@@ -77,13 +77,14 @@ def test_every_screen_is_valid_block_kit_within_limits(answers: Answers) -> None
     for name, message in _screens(answers).items():
         assert message is not None, name
         assert message.text.strip(), name
-        assert block_problems(message.blocks) == [], name
+        assert message_problems(message.blocks, message.attachments) == [], name
         assert "<!channel>" not in repr(message.model_dump()), name
 
 
 def test_home_view_is_valid(answers: Answers) -> None:
     view = home_view(answers.knowledge)
     assert view["type"] == "home"
+    assert "attachments" not in view
     assert block_problems(view["blocks"], limit=MAX_VIEW_BLOCKS) == []
 
 

@@ -36,6 +36,7 @@ def test_mention_in_a_channel_is_answered_in_its_thread(slack: Harness) -> None:
     assert post.body["channel"] == CHANNEL
     assert post.body["thread_ts"] == event["ts"]
     assert post.blocks and post.blocks[0]["type"] == "header"
+    assert [block["type"] for a in post.attachments for block in a["blocks"]] == ["table"]
     assert_valid_delivery(post)
     assert not slack.mock.calls_to("chat.postEphemeral")
 

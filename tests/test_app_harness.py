@@ -19,6 +19,7 @@ from tests.slack import (
     MockSlack,
     Signer,
     block_problems,
+    message_problems,
 )
 from tests.slack.mock_api import UPLOAD
 
@@ -117,3 +118,38 @@ def test_block_problems_catch_models_and_limits() -> None:
     assert block_problems([{"type": "section", "text": {"type": "mrkdwn", "text": "z" * 3001}}])
     assert block_problems(good * 51)
     assert block_problems([{"type": "no_such_block"}])
+
+
+def _table(rows: int = 2, cells: int = 3) -> dict[str, object]:
+    cell = {"type": "raw_text", "text": "x"}
+    return {"type": "table", "rows": [[cell] * cells for _ in range(rows)]}
+
+
+def test_message_problems_want_one_table_in_the_attachments() -> None:
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
+    assert message_problems([section], [{"blocks": [_table()]}]) == []
+    assert message_problems([section, _table()])  # a table in `blocks`
+    assert message_problems([section], [{"blocks": [_table(), _table()]}])  # two tables
+    assert message_problems([section], [{"blocks": [_table()]}, {"blocks": [_table()]}])
+    assert message_problems([section], [{"blocks": [_table(rows=101)]}])  # > 100 rows
+    assert message_problems([section], [{"blocks": [_table(cells=21)]}])  # > 20 cells a row
+    assert message_problems([section], [{"blocks": [{"type": "table", "rows": []}]}])
+    assert message_problems([section], [{"blocks": [{"type": "no_such_block"}]}])
+    assert message_problems([section], ["not an attachment"])
+    assert message_problems([section], [{"blocks": [_table()], "title": "legacy field"}])
+
+
+def test_the_mock_refuses_misplaced_tables_like_slack(client: WebClient, mock: MockSlack) -> None:
+    text = "a table"
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="C1", text=text, blocks=[_table()])
+    assert raised.value.response["error"] == "invalid_blocks"
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_update(
+            channel="C1", ts="1.2", text=text, attachments=[{"blocks": [_table()] * 2}]
+        )
+    assert raised.value.response["error"] == "invalid_attachments"
+    posted = client.chat_postMessage(channel="C1", text=text, attachments=[{"blocks": [_table()]}])
+    assert posted["ok"]
+    [*_, call] = mock.calls_to("chat.postMessage")
+    assert call.attachments == [{"blocks": [_table()]}]

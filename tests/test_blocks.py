@@ -1,8 +1,7 @@
 """Block Kit replies: every entry on every surface is valid for slack_sdk and within Slack's limits.
 
-slack_sdk's `TableBlock` only checks that `rows` is not empty, so `table_problems` below also
-checks table blocks against the schema Slack documents for them (row and cell counts, cell
-types, non-empty raw text, column settings).
+A message's comparison table travels in its `attachments`, never in its `blocks`; the harness's
+`message_problems` checks both, tables against the schema Slack documents for them.
 """
 
 from __future__ import annotations
@@ -28,58 +27,32 @@ from bot.replies.blocks import (
     clip,
     escape,
     mrkdwn_length,
+    render_attachments,
     render_blocks,
+    render_comparison_table,
     render_fallback,
     split_text,
-    table_as_attachment,
     to_mrkdwn,
 )
 from tests.conftest import KNOWLEDGE
-from tests.slack import block_problems
+from tests.slack import block_problems, message_problems
 from tests.slack.blocks_check import MAX_VIEW_BLOCKS
 
 Json = dict[str, Any]
 SURFACES: tuple[Surface, ...] = ("thread", "dm", "ephemeral", "home")
 PINGS = ("<!channel>", "<!here>", "<!everyone>", "<!subteam")
-TABLE_CELL_TYPES = {"raw_text", "rich_text", "raw_number"}
 
 
-def table_problems(block: Json) -> list[str]:
-    """Slack's documented table schema: 1-100 rows of 1-20 cells, typed cells, <=20 settings."""
-    problems = []
-    rows = block.get("rows", [])
-    if not 1 <= len(rows) <= 100:
-        problems.append(f"{len(rows)} rows")
-    if len({len(row) for row in rows}) > 1:
-        problems.append("rows of different lengths")
-    for row in rows:
-        if not 1 <= len(row) <= 20:
-            problems.append(f"a row of {len(row)} cells")
-        for cell in row:
-            if cell.get("type") not in TABLE_CELL_TYPES:
-                problems.append(f"cell type {cell.get('type')}")
-            if cell.get("type") == "raw_text" and not cell.get("text"):
-                problems.append("empty raw_text cell")
-            if cell.get("type") == "rich_text" and not cell.get("elements"):
-                problems.append("empty rich_text cell")
-    settings = block.get("column_settings", [])
-    if len(settings) > 20 or any(
-        setting is not None and not set(setting) <= {"align", "is_wrapped"} for setting in settings
-    ):
-        problems.append(f"column_settings {settings}")
-    return problems
-
-
-def all_problems(blocks: list[Json], surface: Surface) -> list[str]:
-    limit = MAX_VIEW_BLOCKS if surface == "home" else 50
-    problems = block_problems(blocks, limit=limit)
-    tables = [block for block in blocks if block["type"] == "table"]
-    if len(tables) > 1:
-        problems.append(f"{len(tables)} tables in one message")
-    if surface == "home" and tables:
-        problems.append("a table on the Home tab")
-    for table in tables:
-        problems.extend(table_problems(table))
+def all_problems(
+    blocks: list[Json], surface: Surface, attachments: list[Json] | None = None
+) -> list[str]:
+    """The harness's checks (blocks, attachments, one table) plus the renderer's own promises."""
+    if surface == "home":
+        problems = block_problems(blocks, limit=MAX_VIEW_BLOCKS)
+        if attachments:
+            problems.append("attachments on the Home tab")
+    else:
+        problems = message_problems(blocks, attachments or [])
     if mrkdwn_length(blocks) > MAX_MESSAGE_MARKDOWN:
         problems.append(f"{mrkdwn_length(blocks)} characters of mrkdwn")
     for block in blocks:
@@ -91,9 +64,17 @@ def all_problems(blocks: list[Json], surface: Surface) -> list[str]:
             problems.extend(
                 "context text > 2000" for e in block["elements"] if len(e.get("text", "")) > 2000
             )
-    dumped = json.dumps(blocks)
+    dumped = json.dumps([blocks, attachments])
     problems.extend(f"contains {ping}" for ping in PINGS if ping in dumped)
     return problems
+
+
+def reply_problems(
+    reply: Reply, surface: Surface, *, image_file_id: str | None = None
+) -> list[str]:
+    """Everything wrong with `reply` rendered as a message (blocks and attachments) on `surface`."""
+    blocks = render_blocks(reply, surface=surface, image_file_id=image_file_id)
+    return all_problems(blocks, surface, render_attachments(reply, surface=surface))
 
 
 def cell_text(cell: Json) -> str:
@@ -119,8 +100,7 @@ def test_every_entry_renders_valid_blocks_on_every_surface(answers: Answers) -> 
         assert reply is not None
         for surface in SURFACES:
             for file_id in (None, "F0DIAGRAM1"):
-                blocks = render_blocks(reply, surface=surface, image_file_id=file_id)
-                problems = all_problems(blocks, surface)
+                problems = reply_problems(reply, surface, image_file_id=file_id)
                 assert not problems, f"{entry_id} on {surface}: {problems}"
                 checked += 1
         fallback = render_fallback(reply)
@@ -135,8 +115,9 @@ def test_every_example_question_renders_valid_blocks(answers: Answers) -> None:
             reply = answers.reply_to(question)
             for ephemeral in (False, True):
                 blocks = render_blocks(reply, ephemeral=ephemeral)
+                attachments = render_attachments(reply, ephemeral=ephemeral)
                 surface: Surface = "ephemeral" if ephemeral else "thread"
-                assert not all_problems(blocks, surface), question
+                assert not all_problems(blocks, surface, attachments), question
 
 
 def test_answer_card_layout(answers: Answers) -> None:
@@ -146,8 +127,10 @@ def test_answer_card_layout(answers: Answers) -> None:
     kinds = [block["type"] for block in blocks]
     assert kinds[0] == "header"
     assert kinds[1] == "section"
-    assert kinds.count("table") == 1
-    table = next(block for block in blocks if block["type"] == "table")
+    assert "table" not in kinds  # the table travels in the attachments
+    [attachment] = render_attachments(reply)
+    [table] = attachment["blocks"]
+    assert table["type"] == "table"
     assert len(table["rows"]) == len(reply.comparison) + 1
     header = [cell_text(cell) for cell in table["rows"][0]]
     assert header[1:] == ["Virtual machine", "Container"]
@@ -190,20 +173,21 @@ def test_uploaded_diagram_replaces_the_text_drawing_in_threads_and_dms(answers: 
         assert not any("```" in block.get("text", {}).get("text", "") for block in blocks)
 
 
-def test_the_table_can_travel_as_an_attachment(answers: Answers) -> None:
-    blocks = render_blocks(answers.reply_to("vm vs docker"))
-    rest, attachments = table_as_attachment(blocks)
-    [table] = [block for block in blocks if block["type"] == "table"]
-    assert attachments == [{"blocks": [table]}]
-    assert rest == [block for block in blocks if block is not table]
-    no_table = render_blocks(answers.reply_to("what is blorf exactly"))
-    assert table_as_attachment(no_table) == (no_table, [])
+def test_the_table_travels_alone_in_the_attachments(answers: Answers) -> None:
+    reply = answers.reply_to("vm vs docker")
+    for surface in ("thread", "dm", "ephemeral"):
+        attachments = render_attachments(reply, surface=surface)
+        assert attachments == [{"blocks": [render_comparison_table(reply.comparison)]}]
+        assert not any(block["type"] == "table" for block in render_blocks(reply, surface=surface))
+    assert render_attachments(reply, ephemeral=True) == render_attachments(reply)
+    assert render_attachments(answers.reply_to("what is blorf exactly")) == []
 
 
 def test_home_surface_uses_fields_instead_of_a_table(answers: Answers) -> None:
     reply = answers.reply_to("vm vs docker")
     blocks = render_blocks(reply, surface="home")
     assert not any(block["type"] == "table" for block in blocks)
+    assert render_attachments(reply, surface="home") == []  # a view has no attachments
     fields = [block for block in blocks if "fields" in block]
     assert len(fields) == min(len(reply.comparison), 10)
     assert SHARE not in action_ids(blocks)
@@ -219,7 +203,7 @@ def test_hostile_questions_render_safely(answers: Answers) -> None:
     for question in (HOSTILE, "<!here> vm vs docker", "<!channel> containers something"):
         reply = answers.reply_to(question)
         for surface in SURFACES:
-            assert not all_problems(render_blocks(reply, surface=surface), surface), question
+            assert not reply_problems(reply, surface), question
         assert not any(ping in render_fallback(reply) for ping in PINGS)
 
 
@@ -261,7 +245,7 @@ def test_hostile_knowledge_text_cannot_ping_either() -> None:
         related=[TopicLink(id="y", title="<!channel> related")],
     )
     for surface in SURFACES:
-        assert not all_problems(render_blocks(reply, surface=surface), surface)
+        assert not reply_problems(reply, surface)
 
 
 # --- limits -------------------------------------------------------------------
@@ -286,10 +270,9 @@ def long_reply(words: int = 4000, rows: int = 150) -> Reply:
 def test_a_huge_reply_stays_within_every_limit() -> None:
     reply = long_reply()
     for surface in SURFACES:
-        blocks = render_blocks(reply, surface=surface)
-        assert not all_problems(blocks, surface), surface
+        assert not reply_problems(reply, surface), surface
     blocks = render_blocks(reply)
-    table = next(block for block in blocks if block["type"] == "table")
+    [[table]] = [attachment["blocks"] for attachment in render_attachments(reply)]
     assert len(table["rows"]) == 100
     assert len(blocks[0]["text"]["text"]) == 150 and blocks[0]["text"]["text"].endswith(ELLIPSIS)
     sections = [b for b in blocks if b["type"] == "section" and "```" not in b["text"]["text"]]
@@ -336,6 +319,7 @@ def test_cli_ask_blocks_prints_block_kit_builder_json(
 ) -> None:
     assert main(["--knowledge", str(KNOWLEDGE), "ask", "--blocks", "vm vs docker"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert list(payload) == ["blocks"]
+    assert list(payload) == ["blocks", "attachments"]  # a message as Block Kit Builder takes it
     assert payload["blocks"][0]["type"] == "header"
-    assert not all_problems(payload["blocks"], "thread")
+    assert [block["type"] for a in payload["attachments"] for block in a["blocks"]] == ["table"]
+    assert not all_problems(payload["blocks"], "thread", payload["attachments"])

@@ -261,6 +261,9 @@ def test_tour_in_a_dm_updates_that_message(make_app: AppFactory, mock: MockSlack
     assert {(call.body["channel"], call.body["ts"]) for call in updates} == {
         ("D0NEWBIE01", message["ts"])
     }
+    for call in updates:  # an empty list, so no old attachment (a table) outlives an update
+        assert call.body["attachments"] == []
+        assert_valid_delivery(call)
     assert "Step 7 of 7" in json.dumps(updates[-2].blocks)
     assert updates[-1].body["text"] == "You finished the tour (7 steps)."
     assert store.load_progress(user_id=NEWCOMER, kind="tour") == {

@@ -1,9 +1,13 @@
-"""Sending a `BlockMessage` to where it belongs: a thread, a DM, or a `response_url`."""
+"""Sending a `BlockMessage` to where it belongs: a thread, a DM, or a `response_url`.
+
+Every send passes the message's `attachments` with its `blocks`: that is where a message's
+table travels (see `bot.replies.blocks.render_attachments`).
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -23,19 +27,48 @@ def describe_api_error(error: SlackApiError) -> str:
     return f"{method} failed: {code or 'no error code'} (HTTP {error.response.status_code})"
 
 
+def message_payload(message: BlockMessage) -> dict[str, Any]:
+    """`text`, `blocks` and, when there are any, `attachments`: what every send method takes."""
+    payload: dict[str, Any] = {"text": message.text, "blocks": message.blocks}
+    if message.attachments:
+        payload["attachments"] = message.attachments
+    return payload
+
+
 def post_message(
     client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
 ) -> None:
     """Post in a channel or DM, inside `thread_ts` when given."""
-    client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message_payload(message))
+
+
+def post_ephemeral(client: WebClient, channel: str, user: str, message: BlockMessage) -> None:
+    """Post in `channel` so that only `user` sees it."""
+    client.chat_postEphemeral(channel=channel, user=user, **message_payload(message))
+
+
+def update_message(client: WebClient, channel: str, ts: str, message: BlockMessage) -> None:
+    """Replace the message at `ts` with `message`. `attachments` is always sent, empty or not:
+    chat.update keeps the old message's attachments (a table) unless given new ones."""
+    client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=message.text,
+        blocks=message.blocks,
+        attachments=message.attachments,
     )
+
+
+def post_to_user(client: WebClient, user_id: str, message: BlockMessage) -> None:
+    """Post in the bot's DM with `user_id` (for clicks on the Home tab, which has no channel)."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    post_message(client, channel, message)
 
 
 def upload_diagram_or_none(
     client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
 ) -> str | None:
-    """Upload the diagram's PNG into the conversation; None (text diagram instead) on failure."""
+    """Upload the diagram's PNG into the conversation; its file id, or None on failure (logged)."""
     try:
         return upload_diagram(client, channel=channel, thread_ts=thread_ts, spec=spec)
     except SlackApiError as error:
@@ -43,12 +76,6 @@ def upload_diagram_or_none(
     except UploadError as error:
         log.error("diagram upload failed: %s", error)
     return None
-
-
-def post_to_user(client: WebClient, user_id: str, message: BlockMessage) -> None:
-    """Post in the bot's DM with `user_id` (for clicks on the Home tab, which has no channel)."""
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
-    post_message(client, channel, message)
 
 
 def respond_with(
@@ -59,10 +86,7 @@ def respond_with(
 ) -> None:
     """Answer through the request's `response_url`; a failure is logged (it never raises)."""
     response = respond(
-        text=message.text,
-        blocks=message.blocks,
-        response_type=response_type,
-        replace_original=False,
+        response_type=response_type, replace_original=False, **message_payload(message)
     )
     if response.status_code != 200:
         log.error("response_url failed: HTTP %s %s", response.status_code, response.body[:200])

@@ -19,6 +19,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.listeners.delivery import (
+    message_payload,
+    post_ephemeral,
+    post_to_user,
+    update_message,
+)
 from bot.memory import Memory
 from bot.models import (
     BlockMessage,
@@ -134,25 +140,19 @@ def _deliver_greeting(
     client: WebClient, settings: Settings, joined: MemberJoined, message: BlockMessage
 ) -> None:
     if settings.onboarding_greeting == "dm":
-        dm = client.conversations_open(users=joined.user)["channel"]["id"]
-        client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
+        post_to_user(client, joined.user, message)
     else:
-        client.chat_postEphemeral(
-            channel=joined.channel, user=joined.user, text=message.text, blocks=message.blocks
-        )
+        post_ephemeral(client, joined.channel, joined.user, message)
 
 
 def _show(click: ButtonClick, client: WebClient, respond: Respond, message: BlockMessage) -> None:
     """Replace the message the button sat on with `message` (a view's button opens a DM)."""
     if click.in_view or not click.channel_id or not click.message_ts:
-        dm = client.conversations_open(users=click.user_id)["channel"]["id"]
-        client.chat_postMessage(channel=dm, text=message.text, blocks=message.blocks)
+        post_to_user(client, click.user_id, message)
     elif click.is_ephemeral and click.response_url:
-        respond(replace_original=True, text=message.text, blocks=message.blocks)
+        respond(replace_original=True, **message_payload(message))
     else:
-        client.chat_update(
-            channel=click.channel_id, ts=click.message_ts, text=message.text, blocks=message.blocks
-        )
+        update_message(client, click.channel_id, click.message_ts, message)
 
 
 def register(

@@ -65,7 +65,7 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + ELLIPSIS
 
 
-def _clip_escaped(text: str, limit: int) -> str:
+def clip_escaped(text: str, limit: int) -> str:
     """Escape then clip, never leaving half an entity (`&am…`) at the cut."""
     escaped = escape(text)
     while len(escaped) > limit:
@@ -75,7 +75,7 @@ def _clip_escaped(text: str, limit: int) -> str:
 
 
 def _plain(text: str, limit: int) -> Block:
-    return {"type": "plain_text", "text": _clip_escaped(text, limit) or "—", "emoji": True}
+    return {"type": "plain_text", "text": clip_escaped(text, limit) or "—", "emoji": True}
 
 
 def _button(
@@ -205,16 +205,16 @@ def render_comparison_fields(rows: list[ComparisonRow]) -> list[Block]:
     """The comparison as sections of fields, for surfaces without tables (the Home tab)."""
     blocks = []
     for row in rows[:MAX_HOME_ROWS]:
-        aspect = _clip_escaped(row.aspect, MAX_HOME_CELL // 2)
+        aspect = clip_escaped(row.aspect, MAX_HOME_CELL // 2)
         blocks.append(
             {
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": f"*{aspect}*"},
                 "fields": [
-                    {"type": "mrkdwn", "text": "*VM:* " + _clip_escaped(row.vm, MAX_HOME_CELL)},
+                    {"type": "mrkdwn", "text": "*VM:* " + clip_escaped(row.vm, MAX_HOME_CELL)},
                     {
                         "type": "mrkdwn",
-                        "text": "*Container:* " + _clip_escaped(row.container, MAX_HOME_CELL),
+                        "text": "*Container:* " + clip_escaped(row.container, MAX_HOME_CELL),
                     },
                 ],
             }
@@ -258,10 +258,10 @@ def _why(reply: Reply) -> str:
     """Why the bot said this: the phrase it matched and how sure it is, or what was asked."""
     parts = []
     if reply.band is not Band.ANSWER and reply.question.strip():
-        asked = _clip_escaped(" ".join(reply.question.split()), MAX_QUOTED_QUESTION)
+        asked = clip_escaped(" ".join(reply.question.split()), MAX_QUOTED_QUESTION)
         parts.append(f"You asked: “{asked}”")
     if reply.why:
-        parts.append(_clip_escaped(reply.why, 500))
+        parts.append(clip_escaped(reply.why, 500))
     return " · ".join(parts)
 
 
@@ -275,15 +275,19 @@ def render_blocks(
     surface: Surface | None = None,
     image_file_id: str | None = None,
 ) -> list[Block]:
-    """The reply as Block Kit blocks for one surface.
+    """The reply as the `blocks` of a message (or of a Home tab view) for one surface.
 
-    - `thread`/`dm`: the comparison as a table; the diagram as an image block when
-      `image_file_id` (an uploaded PNG, see `bot.replies.uploads`) is given, else as text.
+    A message's comparison table is not among them: it travels in the message's `attachments`
+    (`render_attachments`), where Slack's table block reference says a table goes.
+
+    - `thread`/`dm`: the diagram as an image block when `image_file_id` (an uploaded PNG, see
+      `bot.replies.uploads`) is given, else as text.
     - `ephemeral` (or `ephemeral=True`): adds "Share in channel", and "Show as image" when there
       is a diagram, since ephemeral messages cannot carry uploads.
-    - `home`: for a Home tab view; the comparison as fields, no share or image buttons.
+    - `home`: for a Home tab view, which has no attachments: the comparison as fields, no share
+      or image buttons.
     """
-    where: Surface = surface or ("ephemeral" if ephemeral else "thread")
+    where = _surface(ephemeral, surface)
     head: list[Block] = []
     if reply.title:
         head.append({"type": "header", "text": _plain(reply.title, MAX_HEADER_TEXT)})
@@ -291,11 +295,8 @@ def render_blocks(
     tail: list[Block] = []
     if reply.band is Band.SUGGEST and reply.suggestions:
         tail.append({"type": "actions", "elements": _topic_buttons(reply.suggestions, 5)})
-    if reply.comparison:
-        if where == "home":
-            tail.extend(render_comparison_fields(reply.comparison))
-        else:
-            tail.append(render_comparison_table(reply.comparison))
+    if reply.comparison and where == "home":
+        tail.extend(render_comparison_fields(reply.comparison))
     diagram = reply.diagram
     if diagram:
         if image_file_id and where in ("thread", "dm"):
@@ -313,6 +314,25 @@ def render_blocks(
     answer = render_answer(reply.answer, budget=budget)
     answer = answer[: MAX_BLOCKS - len(head) - len(tail)]
     return [*head, *answer, *tail]
+
+
+def render_attachments(
+    reply: Reply, *, ephemeral: bool = False, surface: Surface | None = None
+) -> list[Block]:
+    """The message's `attachments`: its comparison table, alone, or none.
+
+    Slack's table block reference: apps publish a table "by providing a table block in the
+    attachments field" of the message; Slack shows it under the message's blocks. A message
+    holds one table at most, and a Home tab view has no attachments (`render_blocks` draws the
+    comparison there as fields).
+    """
+    if not reply.comparison or _surface(ephemeral, surface) == "home":
+        return []
+    return [{"blocks": [render_comparison_table(reply.comparison)]}]
+
+
+def _surface(ephemeral: bool, surface: Surface | None) -> Surface:
+    return surface or ("ephemeral" if ephemeral else "thread")
 
 
 def _reply_buttons(reply: Reply, where: Surface) -> list[Block]:
@@ -344,17 +364,6 @@ def mrkdwn_length(blocks: list[Block]) -> int:
     return total
 
 
-def table_as_attachment(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
-    """Split `blocks` into chat.postMessage's `blocks` and `attachments` arguments.
-
-    Slack's table block reference says a message carries its table "in the attachments field";
-    Slack then shows it under the message's blocks. Returns `(blocks, [])` when there is no table.
-    """
-    tables = [block for block in blocks if block["type"] == "table"]
-    rest = [block for block in blocks if block["type"] != "table"]
-    return rest, [{"blocks": tables}] if tables else []
-
-
 def render_fallback(reply: Reply) -> str:
     """The message's `text`: shown in notifications and read by screen readers."""
-    return _clip_escaped(render_text(reply), MAX_FALLBACK_TEXT)
+    return clip_escaped(render_text(reply), MAX_FALLBACK_TEXT)

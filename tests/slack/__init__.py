@@ -1,6 +1,6 @@
 """Test harness: a mock Slack Web API and signed requests into the real Bolt app."""
 
-from tests.slack.blocks_check import assert_valid_delivery, block_problems
+from tests.slack.blocks_check import assert_valid_delivery, block_problems, message_problems
 from tests.slack.mock_api import BOT_ID, BOT_USER_ID, RESPONSE_URL, Call, Failure, MockSlack
 from tests.slack.signed import SIGNING_SECRET, SignedRequest, Signer
 
@@ -16,4 +16,5 @@ __all__ = [
     "Signer",
     "assert_valid_delivery",
     "block_problems",
+    "message_problems",
 ]

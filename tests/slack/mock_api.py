@@ -54,6 +54,12 @@ class Call:
             blocks = self.body["view"].get("blocks")
         return blocks if isinstance(blocks, list) else None
 
+    @property
+    def attachments(self) -> list[Json]:
+        """The message's `attachments` (where its table travels); empty when it has none."""
+        attachments = self.body.get("attachments")
+        return attachments if isinstance(attachments, list) else []
+
 
 @dataclass
 class _Planned:
@@ -171,6 +177,9 @@ class MockSlack:
         custom = self._answers.get(method)
         if custom:
             return custom(body)
+        refusal = _table_refusal(body) if method in MESSAGE_METHODS else None
+        if refusal:
+            return {"ok": False, "error": refusal}
         channel = str(body.get("channel", "C0CHANNEL1"))
         user = str(body.get("user", body.get("users", "U0PERSON01")))
         match method:
@@ -241,6 +250,26 @@ class MockSlack:
 DELIVERIES = frozenset(
     {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish", RESPONSE_URL}
 )
+MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+
+
+def _table_refusal(body: Json) -> str | None:
+    """Slack's error for a misplaced table: `invalid_blocks` for a table in `blocks` (a message
+    carries its table in `attachments`), `invalid_attachments` for more than one table."""
+    blocks = body.get("blocks")
+    if isinstance(blocks, list) and any(
+        isinstance(b, dict) and b.get("type") == "table" for b in blocks
+    ):
+        return "invalid_blocks"
+    attachments = body.get("attachments")
+    tables = [
+        block
+        for attachment in (attachments if isinstance(attachments, list) else [])
+        if isinstance(attachment, dict)
+        for block in attachment.get("blocks", [])
+        if isinstance(block, dict) and block.get("type") == "table"
+    ]
+    return "invalid_attachments" if len(tables) > 1 else None
 
 
 def _parse_body(raw: bytes, content_type: str) -> Json:
