@@ -9,17 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from bot.answers import Answers
-from bot.models import Band, BlockMessage, KnowledgeBase, Reply
+from bot.models import Band, BlockMessage, DiagramSpec, KnowledgeBase, Reply
 from bot.replies.blocks import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
+    MAX_CONTEXT_TEXT,
+    MAX_FALLBACK_TEXT,
     OPEN_TOPIC,
     SHARE,
     Surface,
     clip,
+    clip_escaped,
     escape,
     render_attachments,
     render_blocks,
+    render_diagram_text_block,
     render_fallback,
 )
 
@@ -94,20 +98,33 @@ def answer_message(
     *,
     ephemeral: bool = False,
     surface: Surface | None = None,
-    image_file_id: str | None = None,
+    diagram_as_file: bool = False,
 ) -> BlockMessage:
     """An answer card (or "did you mean", or a kind decline) as a message, its comparison table
     in `attachments`.
 
-    `ephemeral` adds "Share in channel"; `image_file_id` (thread and DM surfaces) shows the
-    uploaded diagram PNG instead of the text drawing.
+    `ephemeral` adds "Share in channel"; `diagram_as_file` (thread and DM surfaces) leaves the
+    diagram out of the card because its PNG is shared right after it in the same conversation.
     """
     return BlockMessage(
         text=render_fallback(reply),
         blocks=render_blocks(
-            reply, ephemeral=ephemeral, surface=surface, image_file_id=image_file_id
+            reply, ephemeral=ephemeral, surface=surface, diagram_as_file=diagram_as_file
         ),
         attachments=render_attachments(reply, ephemeral=ephemeral, surface=surface),
+    )
+
+
+def diagram_text_message(spec: DiagramSpec) -> BlockMessage:
+    """The diagram drawn as text, its alt text underneath: what follows an answer card in its
+    thread when the diagram's PNG could not be uploaded, so the answer keeps its picture."""
+    alt = clip_escaped(spec.alt, MAX_CONTEXT_TEXT)
+    return BlockMessage(
+        text=clip_escaped(f"{spec.title}: {spec.alt}", MAX_FALLBACK_TEXT),
+        blocks=[
+            render_diagram_text_block(spec),
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": alt}]},
+        ],
     )
 
 

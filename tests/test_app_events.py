@@ -91,6 +91,22 @@ def test_direct_message_is_answered_in_the_dm(slack: Harness) -> None:
     assert_valid_delivery(post)
 
 
+def test_a_dm_answer_with_a_diagram_is_followed_by_its_png_in_the_dm(
+    slack: Harness, answers: Answers
+) -> None:
+    entry = next(e for e in answers.knowledge.entries.values() if e.diagram and e.comparison)
+    assert entry.diagram is not None
+    slack.send_event(direct_message(entry.questions[0]))
+    [complete] = slack.mock.wait_for("files.completeUploadExternal")
+    [post] = slack.mock.calls_to("chat.postMessage")
+    assert slack.mock.calls.index(post) < slack.mock.calls.index(complete)  # the card first
+    assert complete.body["channel_id"] == post.body["channel"] == "D0PERSON01"
+    assert "thread_ts" not in complete.body and "thread_ts" not in post.body
+    assert complete.body["files"][0]["title"] == answers.knowledge.diagrams[entry.diagram].title
+    assert "```" not in repr(post.blocks)  # shown once: by the file share
+    assert_valid_delivery(post)
+
+
 @pytest.mark.parametrize(
     "extra",
     [

@@ -13,10 +13,11 @@ import pytest
 from bot.answers import Answers
 from bot.app import LISTENER_THREADS
 from bot.memory import InProcessMemory
-from bot.models import AskedQuestion
+from bot.models import AskedQuestion, Entry
 from bot.replies.blocks import FEEDBACK_UP
 from tests.slack import RESPONSE_URL, Call, Failure, MockSlack, Signer, assert_valid_delivery
 from tests.slack.harness import Harness, start_harness, wait_until
+from tests.slack.mock_api import UPLOAD
 from tests.slack.signed import button_click, direct_message, in_message, mention
 
 HOSTILE = (
@@ -150,32 +151,69 @@ def test_web_api_error_is_logged_and_the_app_keeps_serving(
     assert posts[-1].answered == 200
 
 
-def test_failed_diagram_upload_falls_back_to_the_text_drawing(
+def _work(slack: Harness) -> list[Call]:
+    """The calls that reached the mock, in order, but Bolt's `auth.test`."""
+    return [call for call in slack.mock.calls if call.method != "auth.test"]
+
+
+def _diagram_entry(answers: Answers) -> Entry:
+    return next(e for e in answers.knowledge.entries.values() if e.diagram)
+
+
+def test_answer_with_a_diagram_posts_the_card_then_shares_the_png_once_in_the_thread(
+    slack: Harness, answers: Answers
+) -> None:
+    entry = _diagram_entry(answers)
+    assert entry.diagram is not None
+    spec = answers.knowledge.diagrams[entry.diagram]
+    event = mention(entry.questions[0])
+    slack.send_event(event)
+    slack.mock.wait_for("files.completeUploadExternal")
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)  # every listener has run
+    calls = _work(slack)
+    assert [call.method for call in calls] == [
+        "chat.postMessage",  # the answer card first...
+        "files.getUploadURLExternal",  # ...then the PNG, in three steps
+        UPLOAD,
+        "files.completeUploadExternal",
+    ]
+    post, ask, upload, complete = calls
+    assert post.body["thread_ts"] == complete.body["thread_ts"] == event["ts"]
+    assert complete.body["channel_id"] == post.body["channel"]
+    file_id = upload.path.rsplit("/", 1)[-1]  # the id files.getUploadURLExternal handed out
+    assert complete.body["files"] == [{"id": file_id, "title": spec.title}]
+    assert ask.body["alt_txt"] == spec.alt
+    # The file share shows the picture, once: no image block, no drawing in the card.
+    assert not any(block["type"] == "image" for block in post.blocks or [])
+    assert "```" not in repr(post.blocks)
+    assert_valid_delivery(post)
+
+
+def test_a_failed_upload_is_followed_by_the_text_diagram_in_the_same_thread(
     slack: Harness, answers: Answers, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, logger="bot")
-    entry = next(e for e in answers.knowledge.entries.values() if e.diagram)
+    entry = _diagram_entry(answers)
+    assert entry.diagram is not None
+    spec = answers.knowledge.diagrams[entry.diagram]
     slack.mock.fail("files.getUploadURLExternal", Failure.INVALID_BLOCKS)
-    slack.send_event(mention(entry.questions[0]))
-    [post] = slack.mock.wait_for("chat.postMessage")
-    assert not any(block["type"] == "image" for block in post.blocks or [])
-    assert "```" in repr(post.blocks)
-    assert any("files.getUploadURLExternal" in r.getMessage() for r in caplog.records)
-
-
-def test_answer_with_a_diagram_shows_the_uploaded_png_in_the_thread(
-    slack: Harness, answers: Answers
-) -> None:
-    entry = next(e for e in answers.knowledge.entries.values() if e.diagram)
     event = mention(entry.questions[0])
     slack.send_event(event)
-    [post] = slack.mock.wait_for("chat.postMessage")
-    [complete] = slack.mock.calls_to("files.completeUploadExternal")
-    assert complete.body["thread_ts"] == event["ts"]
-    file_id = complete.body["files"][0]["id"]
-    images = [block for block in post.blocks or [] if block["type"] == "image"]
-    assert images and images[0]["slack_file"] == {"id": file_id}
-    assert_valid_delivery(post)
+    card, follow_up = slack.mock.wait_for("chat.postMessage", count=2)
+    assert [call.method for call in _work(slack)] == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "chat.postMessage",
+    ]
+    assert card.body["thread_ts"] == follow_up.body["thread_ts"] == event["ts"]
+    assert card.body["channel"] == follow_up.body["channel"] == event["channel"]
+    assert "```" not in repr(card.blocks)  # the answer went out whole before the upload
+    drawing, alt = follow_up.blocks or []
+    assert drawing["text"]["text"].startswith("```") and "┌" in drawing["text"]["text"]
+    assert alt["type"] == "context" and alt["elements"][0]["text"] == spec.alt
+    for call in (card, follow_up):
+        assert_valid_delivery(call)
+    assert any("files.getUploadURLExternal" in r.getMessage() for r in caplog.records)
 
 
 # --- request verification ---------------------------------------------------

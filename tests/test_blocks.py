@@ -69,11 +69,9 @@ def all_problems(
     return problems
 
 
-def reply_problems(
-    reply: Reply, surface: Surface, *, image_file_id: str | None = None
-) -> list[str]:
+def reply_problems(reply: Reply, surface: Surface, *, diagram_as_file: bool = False) -> list[str]:
     """Everything wrong with `reply` rendered as a message (blocks and attachments) on `surface`."""
-    blocks = render_blocks(reply, surface=surface, image_file_id=image_file_id)
+    blocks = render_blocks(reply, surface=surface, diagram_as_file=diagram_as_file)
     return all_problems(blocks, surface, render_attachments(reply, surface=surface))
 
 
@@ -99,8 +97,8 @@ def test_every_entry_renders_valid_blocks_on_every_surface(answers: Answers) -> 
         reply = answers.reply_for_entry(entry_id)
         assert reply is not None
         for surface in SURFACES:
-            for file_id in (None, "F0DIAGRAM1"):
-                problems = reply_problems(reply, surface, image_file_id=file_id)
+            for diagram_as_file in (False, True):
+                problems = reply_problems(reply, surface, diagram_as_file=diagram_as_file)
                 assert not problems, f"{entry_id} on {surface}: {problems}"
                 checked += 1
         fallback = render_fallback(reply)
@@ -156,21 +154,24 @@ def test_ephemeral_reply_offers_share_and_show_as_image(answers: Answers) -> Non
     ids = action_ids(render_blocks(reply, ephemeral=True))
     assert SHARE in ids
     assert f"{SHOW_DIAGRAM_IMAGE}:{reply.diagram.id}" in ids
-    # Same through the surface name; and no image block: ephemeral messages carry no uploads.
-    blocks = render_blocks(reply, surface="ephemeral", image_file_id="F1")
+    # Same through the surface name; ephemeral messages carry no uploads: the drawing stays.
+    blocks = render_blocks(reply, surface="ephemeral", diagram_as_file=True)
     assert SHARE in action_ids(blocks)
-    assert not any(block["type"] == "image" for block in blocks)
+    assert any("```" in block.get("text", {}).get("text", "") for block in blocks)
 
 
-def test_uploaded_diagram_replaces_the_text_drawing_in_threads_and_dms(answers: Answers) -> None:
+def _has_drawing(blocks: list[Json]) -> bool:
+    return any("```" in block.get("text", {}).get("text", "") for block in blocks)
+
+
+def test_a_diagram_shared_as_a_file_is_left_out_of_the_card(answers: Answers) -> None:
     reply = answers.reply_to("vm vs docker")
     assert reply.diagram is not None
     for surface in ("thread", "dm"):
-        blocks = render_blocks(reply, surface=surface, image_file_id="F0UPLOADED")
-        [image] = [block for block in blocks if block["type"] == "image"]
-        assert image["slack_file"] == {"id": "F0UPLOADED"}
-        assert image["alt_text"] == reply.diagram.alt
-        assert not any("```" in block.get("text", {}).get("text", "") for block in blocks)
+        assert _has_drawing(render_blocks(reply, surface=surface))
+        blocks = render_blocks(reply, surface=surface, diagram_as_file=True)
+        assert not _has_drawing(blocks)
+        assert not any(block["type"] == "image" for block in blocks)  # the file share shows it
 
 
 def test_the_table_travels_alone_in_the_attachments(answers: Answers) -> None:

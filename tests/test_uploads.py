@@ -10,10 +10,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answers import Answers
 from bot.models import DiagramSpec
-from bot.replies.blocks import render_blocks
 from bot.replies.images import render_diagram_png
 from bot.replies.uploads import UploadError, upload_diagram
-from tests.slack import Failure, MockSlack, block_problems
+from tests.slack import Failure, MockSlack
 from tests.slack.mock_api import UPLOAD
 
 
@@ -56,16 +55,14 @@ def test_upload_goes_through_all_three_steps_into_the_thread(
     assert upload.path == f"/upload/{file_id}"  # the id files.getUploadURLExternal handed out
 
 
-def test_uploaded_file_id_shows_in_the_reply(
-    client: WebClient, mock: MockSlack, answers: Answers
+def test_outside_a_thread_the_file_is_shared_in_the_conversation_itself(
+    client: WebClient, mock: MockSlack, spec: DiagramSpec
 ) -> None:
-    reply = answers.reply_to("vm vs docker")
-    assert reply.diagram is not None
-    file_id = upload_diagram(client, channel="D0DM000001", thread_ts=None, spec=reply.diagram)
-    assert "thread_ts" not in mock.calls_to("files.completeUploadExternal")[0].body
-    blocks = render_blocks(reply, surface="dm", image_file_id=file_id)
-    assert {"id": file_id} in [block.get("slack_file") for block in blocks]
-    assert not block_problems(blocks)
+    file_id = upload_diagram(client, channel="D0DM000001", thread_ts=None, spec=spec)
+    [complete] = mock.calls_to("files.completeUploadExternal")
+    assert "thread_ts" not in complete.body
+    assert complete.body["channel_id"] == "D0DM000001"
+    assert complete.body["files"] == [{"id": file_id, "title": spec.title}]
 
 
 def test_a_refused_step_raises_slacks_error(

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.models import BlockMessage, DiagramSpec
 from bot.replies.uploads import UploadError, upload_diagram
+from bot.slack_messages import diagram_text_message
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ def upload_diagram_or_none(
     except UploadError as error:
         log.error("diagram upload failed: %s", error)
     return None
+
+
+def share_diagram(
+    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
+) -> None:
+    """Share the diagram's PNG in the conversation (in `thread_ts` when given), with its title
+    and alt text; when the upload fails, post the diagram drawn as text there instead."""
+    if upload_diagram_or_none(client, channel, thread_ts, spec) is None:
+        post_message(client, channel, diagram_text_message(spec), thread_ts=thread_ts)
 
 
 def respond_with(

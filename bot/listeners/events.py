@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.answers import Answers
 from bot.listeners.asking import ask
-from bot.listeners.delivery import post_message, upload_diagram_or_none
+from bot.listeners.delivery import post_message, share_diagram
 from bot.memory import Memory
 from bot.models import MessageEvent
 from bot.replies.blocks import Surface
@@ -52,7 +52,12 @@ def answer_in_conversation(
     thread_ts: str | None,
     bot_user_id: str | None,
 ) -> None:
-    """Answer `message` where it was asked, with the diagram uploaded as a picture."""
+    """Answer `message` where it was asked: the answer card first, then the diagram's PNG
+    shared in the same thread (or as text if the upload fails).
+
+    The picture is the file share alone, not also an image block in the card: that would show it
+    twice, and an image block naming a file uploaded a moment before can be refused
+    (`invalid_blocks`), which would lose the whole answer."""
     assert message.user is not None  # callers pass only messages typed by people
     reply = ask(
         answers,
@@ -65,13 +70,10 @@ def answer_in_conversation(
     if reply is None:
         post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
         return
-    file_id = (
-        upload_diagram_or_none(client, message.channel, thread_ts, reply.diagram)
-        if reply.diagram
-        else None
-    )
-    answer = answer_message(reply, surface=surface, image_file_id=file_id)
+    answer = answer_message(reply, surface=surface, diagram_as_file=reply.diagram is not None)
     post_message(client, message.channel, answer, thread_ts=thread_ts)
+    if reply.diagram:
+        share_diagram(client, message.channel, thread_ts, reply.diagram)
 
 
 def register(app: App, answers: Answers, memory: Memory) -> None:

@@ -231,16 +231,6 @@ def render_diagram_text_block(spec: DiagramSpec) -> Block:
     return _section(f"```\n{escape(drawing)}\n```")
 
 
-def render_diagram_image_block(spec: DiagramSpec, file_id: str) -> Block:
-    """The uploaded PNG of the diagram, shown from Slack's own file store."""
-    return {
-        "type": "image",
-        "slack_file": {"id": file_id},
-        "alt_text": clip(spec.alt, MAX_ALT_TEXT),
-        "title": _plain(spec.title, MAX_HEADER_TEXT),
-    }
-
-
 # --- buttons and context ----------------------------------------------------
 
 
@@ -273,15 +263,15 @@ def render_blocks(
     *,
     ephemeral: bool = False,
     surface: Surface | None = None,
-    image_file_id: str | None = None,
+    diagram_as_file: bool = False,
 ) -> list[Block]:
     """The reply as the `blocks` of a message (or of a Home tab view) for one surface.
 
     A message's comparison table is not among them: it travels in the message's `attachments`
     (`render_attachments`), where Slack's table block reference says a table goes.
 
-    - `thread`/`dm`: the diagram as an image block when `image_file_id` (an uploaded PNG, see
-      `bot.replies.uploads`) is given, else as text.
+    - `thread`/`dm`: the diagram drawn as text, or left out when `diagram_as_file` says its PNG
+      follows as a file shared in the same conversation (`bot.replies.uploads`).
     - `ephemeral` (or `ephemeral=True`): adds "Share in channel", and "Show as image" when there
       is a diagram, since ephemeral messages cannot carry uploads.
     - `home`: for a Home tab view, which has no attachments: the comparison as fields, no share
@@ -297,12 +287,8 @@ def render_blocks(
         tail.append({"type": "actions", "elements": _topic_buttons(reply.suggestions, 5)})
     if reply.comparison and where == "home":
         tail.extend(render_comparison_fields(reply.comparison))
-    diagram = reply.diagram
-    if diagram:
-        if image_file_id and where in ("thread", "dm"):
-            tail.append(render_diagram_image_block(diagram, image_file_id))
-        else:
-            tail.append(render_diagram_text_block(diagram))
+    if reply.diagram and not (diagram_as_file and where in ("thread", "dm")):
+        tail.append(render_diagram_text_block(reply.diagram))
     why = _why(reply)
     if why:
         tail.append(_context(why))

@@ -2,8 +2,8 @@
 
 `files_upload_v2` makes three requests: `files.getUploadURLExternal`, a POST of the bytes to the
 URL it returns, then `files.completeUploadExternal`, which shares the file into the channel (and
-thread). The returned file id can then be shown in a reply with an `image` block
-(`render_blocks(reply, image_file_id=...)`).
+thread). That file share is what shows the picture: answer cards never also name the file in an
+`image` block, which would show it twice and can be refused for a file this fresh.
 """
 
 from __future__ import annotations

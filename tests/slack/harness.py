@@ -51,12 +51,22 @@ class Harness:
         return self.send(self.signer.interaction(payload))
 
 
+_started: dict[int, App] = {}  # the last app started on each mock (by id), drained before the next
+
+
 def start_harness(
     mock: MockSlack, answers: Answers, *, memory: Memory | None = None, **settings: object
 ) -> Harness:
-    """A fresh app (fresh memory) on a reset mock."""
+    """A fresh app (fresh memory) on a reset mock.
+
+    The app started before on this mock first finishes its listeners: work a test did not wait
+    for (a diagram shared after the answer) must not reach the next test's mock."""
+    earlier = _started.pop(id(mock), None)
+    if earlier is not None:
+        earlier.listener_runner.listener_executor.shutdown(wait=True)
     mock.reset()
     app = build_app(harness_settings(mock, **settings), answers=answers, memory=memory)
+    _started[id(mock)] = app
     return Harness(mock, app)
 
 
