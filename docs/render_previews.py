@@ -2,9 +2,11 @@
 
     .venv/bin/python docs/render_previews.py
 
-The mock-up is drawn from the exact blocks `render_blocks` returns for a real question (the
-thread surface, diagram uploaded), laid out roughly the way Slack's desktop client shows
-them. It is an illustration, not a screenshot of Slack.
+The mock-up is drawn from the exact message `answer_message` builds for a real question on the
+thread surface: its blocks, then its attachment (the comparison table, which Slack shows under
+the blocks), then the diagram's PNG as the file shared right after the card in the same thread.
+It is laid out roughly the way Slack's desktop client shows them: an illustration, not a
+screenshot of Slack.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answers import Answers  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.replies.blocks import render_blocks  # noqa: E402
+from bot.models import BlockMessage  # noqa: E402
 from bot.replies.images import font, render_diagram_png  # noqa: E402
+from bot.slack_messages import answer_message  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 QUESTION = "what's the difference between a VM and a Docker container?"
@@ -99,9 +102,9 @@ class Canvas:
             self.draw.text((LEFT + 12, self.y + 12 + index * 22), line, font=mono or face, fill=INK)
         self.y += height + 14
 
-    def table(self, block: Block) -> None:
+    def table(self, block: Block, left: int = LEFT) -> None:
         columns = len(block["rows"][0])
-        widths = [210, *([(WIDTH - RIGHT - LEFT - 210) // (columns - 1)] * (columns - 1))]
+        widths = [210, *([(WIDTH - RIGHT - left - 210) // (columns - 1)] * (columns - 1))]
         face, bold = font(19, bold=False), font(19)
         top = self.y
         for row in block["rows"]:
@@ -114,7 +117,7 @@ class Canvas:
                     (_wrap(self.draw, text, bold if is_bold else face, width - 20), is_bold)
                 )
             height = max(len(lines) for lines, _ in cells) * 25 + 16
-            x = LEFT
+            x = left
             for (lines, is_bold), width in zip(cells, widths, strict=True):
                 for index, line in enumerate(lines):
                     self.draw.text(
@@ -125,13 +128,21 @@ class Canvas:
                     )
                 x += width
             self.y += height
-            self.draw.line((LEFT, self.y, WIDTH - RIGHT, self.y), fill=RULE)
-        self.draw.rectangle((LEFT, top, WIDTH - RIGHT, self.y), outline="#c7c7c7", width=2)
-        x = LEFT
+            self.draw.line((left, self.y, WIDTH - RIGHT, self.y), fill=RULE)
+        self.draw.rectangle((left, top, WIDTH - RIGHT, self.y), outline="#c7c7c7", width=2)
+        x = left
         for width in widths[:-1]:
             x += width
             self.draw.line((x, top, x, self.y), fill=RULE)
         self.y += 18
+
+    def attachment(self, blocks: list[Block]) -> None:
+        """An attachment's blocks (here the table), indented beside Slack's grey bar."""
+        top = self.y
+        for block in blocks:
+            if block["type"] == "table":
+                self.table(block, left=LEFT + 18)
+        self.draw.rounded_rectangle((LEFT, top, LEFT + 4, self.y - 18), 2, fill="#dddddd")
 
     def picture(self, png: bytes, title: str) -> None:
         self.draw.text((LEFT, self.y), title + "  ▾", font=font(17, bold=False), fill=GREY)
@@ -191,8 +202,9 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, face: Any, width: int) -> list[s
     return lines or [""]
 
 
-def draw_reply(blocks: list[Block], png: bytes | None) -> Image.Image:
-    """A Slack-like rendering of `blocks` posted by the bot in reply to `QUESTION`."""
+def draw_reply(message: BlockMessage, png: bytes, title: str) -> Image.Image:
+    """A Slack-like rendering of `message` posted by the bot in reply to `QUESTION`, followed
+    by the diagram's PNG shared in the same thread."""
     canvas = Canvas()
     for author, avatar, body in (("Pat", "#e8912d", QUESTION), ("vmdocker", "#4a154b", None)):
         canvas.draw.rounded_rectangle((24, canvas.y, 72, canvas.y + 48), 8, fill=avatar)
@@ -218,7 +230,7 @@ def draw_reply(blocks: list[Block], png: bytes | None) -> Image.Image:
         if body:
             canvas.text(body)
             canvas.y += 12
-    for block in blocks:
+    for block in message.blocks:
         kind = block["type"]
         if kind == "header":
             canvas.text(f"*{block['text']['text']}*", size=28)
@@ -227,14 +239,14 @@ def draw_reply(blocks: list[Block], png: bytes | None) -> Image.Image:
         elif kind == "section":
             for paragraph in block["text"]["text"].split("\n\n"):
                 canvas.text(paragraph)
-        elif kind == "table":
-            canvas.table(block)
-        elif kind == "image" and png is not None:
-            canvas.picture(png, block["title"]["text"])
         elif kind == "context":
             canvas.text(block["elements"][0]["text"], size=17, colour=GREY)
         elif kind == "actions":
             canvas.buttons(block)
+    for attachment in message.attachments:
+        canvas.attachment(attachment["blocks"])
+    canvas.y += 8
+    canvas.picture(png, title)  # the file share, right under the card from the same bot
     return canvas.crop()
 
 
@@ -246,8 +258,8 @@ def main() -> None:
         (OUT / f"diagram-{name}.png").write_bytes(render_diagram_png(spec))
     reply = answers.reply_to(QUESTION)
     assert reply.diagram is not None, "the README question must have a diagram"
-    blocks = render_blocks(reply, surface="thread", image_file_id="F0PREVIEW")
-    picture = draw_reply(blocks, render_diagram_png(reply.diagram))
+    message = answer_message(reply, surface="thread", diagram_as_file=True)
+    picture = draw_reply(message, render_diagram_png(reply.diagram), reply.diagram.title)
     picture.quantize(colors=128).save(OUT / "reply-preview.png", optimize=True)
     for path in sorted(OUT.glob("*.png")):
         with Image.open(path) as image:
