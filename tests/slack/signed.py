@@ -65,6 +65,7 @@ class Signer:
         signature = SignatureVerifier(self.secret).generate_signature(
             timestamp=timestamp, body=body
         )
+        assert signature is not None  # None only when timestamp or body is missing
         return SignedRequest(
             body,
             {
