@@ -12,22 +12,23 @@ from bot.answers import Answers
 from bot.models import Band, BlockMessage, DiagramSpec, KnowledgeBase, Reply
 from bot.replies.blocks import (
     MAX_BLOCKS,
-    MAX_BUTTON_TEXT,
     MAX_CONTEXT_TEXT,
     MAX_FALLBACK_TEXT,
     OPEN_TOPIC,
     SHARE,
+    Block,
     Surface,
+    button,
     clip,
     clip_escaped,
     escape,
+    header,
     render_attachments,
     render_blocks,
     render_diagram_text_block,
     render_fallback,
+    section,
 )
-
-Block = dict[str, Any]
 
 SHARE_COMPARISON = ":compare"  # share values that are not entry ids contain a colon
 SHARE_DIAGRAM = ":diagram:"
@@ -52,22 +53,6 @@ ABOUT = (
 )
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT), "emoji": True},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
 def _topic_rows(knowledge: KnowledgeBase) -> list[Block]:
     """All topics as rows of "open topic" buttons."""
     entries = sorted(knowledge.entries.values(), key=lambda entry: entry.title.casefold())
@@ -75,7 +60,7 @@ def _topic_rows(knowledge: KnowledgeBase) -> list[Block]:
         {
             "type": "actions",
             "elements": [
-                _button(entry.title, f"{OPEN_TOPIC}:{entry.id}", entry.id) for entry in row
+                button(entry.title, f"{OPEN_TOPIC}:{entry.id}", entry.id) for entry in row
             ],
         }
         for row in (
@@ -86,7 +71,7 @@ def _topic_rows(knowledge: KnowledgeBase) -> list[Block]:
 
 
 def _with_share(blocks: list[Block], value: str) -> list[Block]:
-    share = {"type": "actions", "elements": [_button("Share in channel", SHARE, value, "primary")]}
+    share = {"type": "actions", "elements": [button("Share in channel", SHARE, value, "primary")]}
     return [*blocks[: MAX_BLOCKS - 1], share]
 
 
@@ -134,7 +119,7 @@ def unknown_topic_message(knowledge: KnowledgeBase) -> BlockMessage:
     topics = topics_message(knowledge)
     return BlockMessage(
         text=f"{lead} {topics.text}"[:3000],
-        blocks=[_section(lead), *topics.blocks[1:]],
+        blocks=[section(lead), *topics.blocks[1:]],
     )
 
 
@@ -150,7 +135,7 @@ def topic_message(answers: Answers, entry_id: str, *, ephemeral: bool = False) -
 
 
 def usage_message() -> BlockMessage:
-    return BlockMessage(text=USAGE.replace("*", ""), blocks=[_section(USAGE)])
+    return BlockMessage(text=USAGE.replace("*", ""), blocks=[section(USAGE)])
 
 
 def topics_message(knowledge: KnowledgeBase) -> BlockMessage:
@@ -159,7 +144,7 @@ def topics_message(knowledge: KnowledgeBase) -> BlockMessage:
     return BlockMessage(
         text=f"{len(knowledge.entries)} topics I can explain: "
         + ", ".join(sorted(entry.title for entry in knowledge.entries.values()))[:2900],
-        blocks=[_section(intro), *_topic_rows(knowledge)][:MAX_BLOCKS],
+        blocks=[section(intro), *_topic_rows(knowledge)][:MAX_BLOCKS],
     )
 
 
@@ -192,7 +177,7 @@ def diagram_list_message(knowledge: KnowledgeBase, unknown: str = "") -> BlockMe
         else "Which diagram? "
     )
     text = f"{lead}Try `/vmdocker diagram <name>` with one of these:\n{names}"
-    return BlockMessage(text=text.replace("`", ""), blocks=[_section(text)])
+    return BlockMessage(text=text.replace("`", ""), blocks=[section(text)])
 
 
 def diagram_message(
@@ -239,7 +224,7 @@ def image_failed_message() -> BlockMessage:
         "I couldn't post the picture here. If this is a channel, invite me with "
         "`/invite @vmdocker` and try again; the text drawing above shows the same layers."
     )
-    return BlockMessage(text=text.replace("`", ""), blocks=[_section(text)])
+    return BlockMessage(text=text.replace("`", ""), blocks=[section(text)])
 
 
 def thanks_message(vote: int) -> BlockMessage:
@@ -248,18 +233,18 @@ def thanks_message(vote: int) -> BlockMessage:
         if vote > 0
         else "Thanks for telling me. The people who curate my answers will look at this one."
     )
-    return BlockMessage(text=text, blocks=[_section(text)])
+    return BlockMessage(text=text, blocks=[section(text)])
 
 
 def home_view(knowledge: KnowledgeBase) -> dict[str, Any]:
     """The Home tab: what the bot does, how to ask, and every topic as a button."""
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "VMs vs Docker, explained"}},
-        _section(ABOUT),
+        header("VMs vs Docker, explained"),
+        section(ABOUT),
         {"type": "divider"},
-        _section(USAGE),
+        section(USAGE),
         {"type": "divider"},
-        {"type": "header", "text": {"type": "plain_text", "text": "Topics"}},
+        header("Topics"),
         *_topic_rows(knowledge),
     ]
     return {"type": "home", "blocks": blocks[:100]}

@@ -74,30 +74,40 @@ def clip_escaped(text: str, limit: int) -> str:
     return escaped
 
 
-def _plain(text: str, limit: int) -> Block:
+# --- Block Kit primitives, clipped to Slack's limits (every builder uses these) ------
+
+
+def plain_text(text: str, limit: int) -> Block:
     return {"type": "plain_text", "text": clip_escaped(text, limit) or "—", "emoji": True}
 
 
-def _button(
+def button(
     text: str, action_id: str, value: str, style: Literal["primary", "danger"] | None = None
 ) -> Block:
-    button: Block = {
+    element: Block = {
         "type": "button",
-        "text": _plain(text, MAX_BUTTON_TEXT),
+        "text": plain_text(text, MAX_BUTTON_TEXT),
         "action_id": action_id,
         "value": value,
     }
     if style:
-        button["style"] = style
-    return button
+        element["style"] = style
+    return element
 
 
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain_text(text, MAX_HEADER_TEXT)}
 
 
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn, MAX_SECTION_TEXT)}}
+
+
+def context(mrkdwn: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": clip(mrkdwn, MAX_SECTION_TEXT)}],
+    }
 
 
 # --- the answer -------------------------------------------------------------
@@ -159,7 +169,7 @@ def render_answer(markdown: str, *, budget: int = MAX_MESSAGE_MARKDOWN) -> list[
     text = to_mrkdwn(markdown)
     if len(text) > budget:
         text = clip(text, budget)
-    return [_section(chunk) for chunk in split_text(text, MAX_SECTION_TEXT)]
+    return [section(chunk) for chunk in split_text(text, MAX_SECTION_TEXT)]
 
 
 # --- the comparison ---------------------------------------------------------
@@ -228,7 +238,7 @@ def render_comparison_fields(rows: list[ComparisonRow]) -> list[Block]:
 def render_diagram_text_block(spec: DiagramSpec) -> Block:
     """The text diagram in a code block (60 columns at most: fits a phone)."""
     drawing = clip(render_diagram_text(spec), MAX_SECTION_TEXT - 8)
-    return _section(f"```\n{escape(drawing)}\n```")
+    return section(f"```\n{escape(drawing)}\n```")
 
 
 # --- buttons and context ----------------------------------------------------
@@ -240,7 +250,7 @@ def _topic_buttons(links: list[TopicLink], limit: int) -> list[Block]:
     for link in links:
         if link.id not in seen and len(buttons) < limit:
             seen.add(link.id)
-            buttons.append(_button(link.title, f"{OPEN_TOPIC}:{link.id}", link.id))
+            buttons.append(button(link.title, f"{OPEN_TOPIC}:{link.id}", link.id))
     return buttons
 
 
@@ -280,7 +290,7 @@ def render_blocks(
     where = _surface(ephemeral, surface)
     head: list[Block] = []
     if reply.title:
-        head.append({"type": "header", "text": _plain(reply.title, MAX_HEADER_TEXT)})
+        head.append(header(reply.title))
 
     tail: list[Block] = []
     if reply.band is Band.SUGGEST and reply.suggestions:
@@ -291,7 +301,7 @@ def render_blocks(
         tail.append(render_diagram_text_block(reply.diagram))
     why = _why(reply)
     if why:
-        tail.append(_context(why))
+        tail.append(context(why))
     if reply.entry_id:
         tail.append({"type": "actions", "elements": _reply_buttons(reply, where)})
 
@@ -326,14 +336,14 @@ def _reply_buttons(reply: Reply, where: Surface) -> list[Block]:
     entry_id = reply.entry_id or ""
     buttons = _topic_buttons(reply.related, MAX_RELATED_BUTTONS)
     if where == "ephemeral":
-        buttons.append(_button("Share in channel", SHARE, entry_id, "primary"))
+        buttons.append(button("Share in channel", SHARE, entry_id, "primary"))
         if reply.diagram:
             diagram_id = reply.diagram.id
             buttons.append(
-                _button("Show as image", f"{SHOW_DIAGRAM_IMAGE}:{diagram_id}", diagram_id)
+                button("Show as image", f"{SHOW_DIAGRAM_IMAGE}:{diagram_id}", diagram_id)
             )
-    buttons.append(_button("👍 Helpful", FEEDBACK_UP, entry_id))
-    buttons.append(_button("👎 Not quite", FEEDBACK_DOWN, entry_id))
+    buttons.append(button("👍 Helpful", FEEDBACK_UP, entry_id))
+    buttons.append(button("👎 Not quite", FEEDBACK_DOWN, entry_id))
     return buttons
 
 

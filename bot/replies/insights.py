@@ -12,25 +12,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.models import Insights, QuizProgress, TourProgress
-from bot.replies.blocks import MAX_SECTION_TEXT, Block, clip, escape
+from bot.replies.blocks import Block, clip, context, escape, header, section
 from bot.replies.onboarding import next_steps_buttons
 
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home tab view
 MAX_HOME_MISSES = 5
 MAX_HOME_DISLIKED = 5
 MAX_LISTED_QUESTION = 150
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
 def _tour_line(state: dict[str, Any] | None) -> str:
@@ -71,7 +59,7 @@ def render_progress(
 ) -> list[Block]:
     """The viewer's own tour and quiz progress, for everyone's Home tab, with buttons to start
     them (a click there opens the tour or quiz in the viewer's DM)."""
-    blocks = [_header("Your progress"), _section(_tour_line(tour) + "\n" + _quiz_line(quiz))]
+    blocks = [header("Your progress"), section(_tour_line(tour) + "\n" + _quiz_line(quiz))]
     if has_tour or has_quiz:
         blocks.append(next_steps_buttons(tour=has_tour, quiz=has_quiz, how_to_ask=False))
     return blocks
@@ -108,9 +96,9 @@ def _disliked_text(insights: Insights) -> str:
 
 def render_admin_insights(insights: Insights | None) -> list[Block]:
     """Admins' Home tab section: answer rate, top unanswered questions, most 👎 entries."""
-    blocks: list[Block] = [_header("Insights for knowledge authors")]
+    blocks: list[Block] = [header("Insights for knowledge authors")]
     if insights is None:
-        blocks.append(_context("The store cannot be reached just now, so there are no insights."))
+        blocks.append(context("The store cannot be reached just now, so there are no insights."))
         return blocks
     days = round((insights.until - insights.since).total_seconds() / 86400)
     blocks += [
@@ -125,9 +113,9 @@ def render_admin_insights(insights: Insights | None) -> list[Block]:
                 },
             ],
         },
-        _section("*Top unanswered questions*\n" + _misses_text(insights)),
-        _section("*Entries with the most 👎*\n" + _disliked_text(insights)),
-        _context(
+        section("*Top unanswered questions*\n" + _misses_text(insights)),
+        section("*Entries with the most 👎*\n" + _disliked_text(insights)),
+        context(
             "`vmdocker report --misses` lists every unanswered question, grouped, "
             "ready to paste as example questions."
         ),

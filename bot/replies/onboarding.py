@@ -8,10 +8,19 @@ after a colon (`onboarding_tour:2`, `onboarding_quiz_answer:0`) so they stay uni
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bot.models import BlockMessage, ComparisonRow, DiagramSpec, QuizAnswer, QuizQuestion, Reply
-from bot.replies.blocks import OPEN_TOPIC, escape, render_answer, render_diagram_text_block
+from bot.replies.blocks import (
+    OPEN_TOPIC,
+    Block,
+    button,
+    context,
+    escape,
+    header,
+    render_answer,
+    render_diagram_text_block,
+    section,
+)
 
 TOUR_STEP = "onboarding_tour"
 TOUR_DONE = "onboarding_tour_done"
@@ -20,7 +29,6 @@ QUIZ_ANSWER = "onboarding_quiz_answer"
 QUIZ_NEXT = "onboarding_quiz_next"
 HOW_TO_ASK = "onboarding_how_to_ask"
 
-Block = dict[str, Any]
 
 HOW_TO_ASK_TEXT = (
     "*Ask me anything about virtual machines and Docker containers:*\n"
@@ -32,44 +40,20 @@ HOW_TO_ASK_TEXT = (
 )
 
 
-def _button(text: str, action_id: str, value: str, primary: bool = False) -> Block:
-    button: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text[:75], "emoji": True},
-        "action_id": action_id,
-        "value": value,
-    }
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
-
-
 def _diagram(spec: DiagramSpec) -> list[Block]:
     """The diagram as a code block, with its alt text for screen readers underneath."""
-    return [render_diagram_text_block(spec), _context(escape(spec.alt))]
+    return [render_diagram_text_block(spec), context(escape(spec.alt))]
 
 
 def next_steps_buttons(*, tour: bool, quiz: bool, how_to_ask: bool = True) -> Block:
     """ "Take the tour", "Quiz me" and "How to ask me" buttons, for what the knowledge has."""
     buttons = []
     if tour:
-        buttons.append(_button("Take the tour", f"{TOUR_STEP}:0", "0", primary=True))
+        buttons.append(button("Take the tour", f"{TOUR_STEP}:0", "0", "primary"))
     if quiz:
-        buttons.append(_button("Quiz me", QUIZ_START, "start"))
+        buttons.append(button("Quiz me", QUIZ_START, "start"))
     if how_to_ask:
-        buttons.append(_button("How to ask me", HOW_TO_ASK, "how"))
+        buttons.append(button("How to ask me", HOW_TO_ASK, "how"))
     return {"type": "actions", "elements": buttons}
 
 
@@ -103,10 +87,10 @@ def render_greeting(
         f"Hi <@{user_id}>, welcome! I explain virtual machines and Docker containers. "
         "Here is the short version:"
     )
-    blocks = [_section(intro), _section(render_primer(primer))]
+    blocks = [section(intro), section(render_primer(primer))]
     if diagram:
         blocks += _diagram(diagram)
-    blocks.append(_section("Want more? Take the tour, test yourself, or just ask me."))
+    blocks.append(section("Want more? Take the tour, test yourself, or just ask me."))
     blocks.append(next_steps_buttons(tour=tour, quiz=quiz))
     text = "Welcome! A short primer on virtual machines vs Docker containers."
     return BlockMessage(text=text, blocks=blocks)
@@ -114,7 +98,7 @@ def render_greeting(
 
 def render_how_to_ask(*, tour: bool, quiz: bool) -> BlockMessage:
     """How to reach the bot, with the tour and quiz one click away."""
-    blocks = [_section(HOW_TO_ASK_TEXT), next_steps_buttons(tour=tour, quiz=quiz, how_to_ask=False)]
+    blocks = [section(HOW_TO_ASK_TEXT), next_steps_buttons(tour=tour, quiz=quiz, how_to_ask=False)]
     return BlockMessage(text="How to ask me about VMs and Docker", blocks=blocks)
 
 
@@ -122,9 +106,9 @@ def render_tour_step(title: str, index: int, total: int, intro: str, entry: Repl
     """Step `index` (0-based) of `total`: the intro line, the entry's answer, Back and Next."""
     number = index + 1
     blocks = [
-        _header(entry.title or "Tour"),
-        _context(f"*{escape(title)}* · Step {number} of {total}"),
-        _section(f"_{escape(intro)}_"),
+        header(entry.title or "Tour"),
+        context(f"*{escape(title)}* · Step {number} of {total}"),
+        section(f"_{escape(intro)}_"),
         *render_answer(entry.answer),
     ]
     if entry.comparison:
@@ -132,16 +116,16 @@ def render_tour_step(title: str, index: int, total: int, intro: str, entry: Repl
             f"*{escape(row.aspect)}*: VM: {escape(row.vm)} · Container: {escape(row.container)}"
             for row in entry.comparison
         ]
-        blocks.append(_section("\n".join(rows)))
+        blocks.append(section("\n".join(rows)))
     if entry.diagram:
         blocks += _diagram(entry.diagram)
     buttons = []
     if index > 0:
-        buttons.append(_button("Back", f"{TOUR_STEP}:{index - 1}", str(index - 1)))
+        buttons.append(button("Back", f"{TOUR_STEP}:{index - 1}", str(index - 1)))
     if number < total:
-        buttons.append(_button("Next", f"{TOUR_STEP}:{index + 1}", str(index + 1), primary=True))
+        buttons.append(button("Next", f"{TOUR_STEP}:{index + 1}", str(index + 1), "primary"))
     else:
-        buttons.append(_button("Finish", TOUR_DONE, "done", primary=True))
+        buttons.append(button("Finish", TOUR_DONE, "done", "primary"))
     blocks.append({"type": "actions", "elements": buttons})
     text = f"Tour, step {number} of {total}: {entry.title}"
     return BlockMessage(text=text, blocks=blocks)
@@ -150,14 +134,14 @@ def render_tour_step(title: str, index: int, total: int, intro: str, entry: Repl
 def render_tour_done(total: int, *, quiz: bool) -> BlockMessage:
     """The end of the tour: restart it, or move on to the quiz."""
     blocks = [
-        _header("You finished the tour"),
-        _section(f"That was all {total} steps. Ready to check what stuck?"),
+        header("You finished the tour"),
+        section(f"That was all {total} steps. Ready to check what stuck?"),
         {
             "type": "actions",
             "elements": [
-                *([_button("Quiz me", QUIZ_START, "start", primary=True)] if quiz else []),
-                _button("Start the tour again", f"{TOUR_STEP}:0", "0"),
-                _button("How to ask me", HOW_TO_ASK, "how"),
+                *([button("Quiz me", QUIZ_START, "start", "primary")] if quiz else []),
+                button("Start the tour again", f"{TOUR_STEP}:0", "0"),
+                button("How to ask me", HOW_TO_ASK, "how"),
             ],
         },
     ]
@@ -170,11 +154,11 @@ def render_quiz_question(
     """Question `number` of `total`, options shown in `order`; each button's action id names its
     option's index in the file and its value carries the run `state`."""
     buttons = [
-        _button(question.options[index].text, f"{QUIZ_ANSWER}:{index}", state) for index in order
+        button(question.options[index].text, f"{QUIZ_ANSWER}:{index}", state) for index in order
     ]
     blocks = [
-        _header(f"Question {number} of {total}"),
-        _section(f"*{escape(question.question)}*"),
+        header(f"Question {number} of {total}"),
+        section(f"*{escape(question.question)}*"),
         {"type": "actions", "elements": buttons},
     ]
     choices = "; ".join(question.options[index].text for index in order)
@@ -195,21 +179,21 @@ def render_quiz_feedback(
         verdict = f"❌ *Not quite.* You said “{escape(chosen)}”; the answer is *{escape(right)}*."
     number = answer.run.position
     blocks = [
-        _context(f"Question {number} of {total} · {escape(question.question)}"),
-        _section(f"{verdict}\n{escape(question.explanation)}"),
-        _context(f"Score so far: {answer.run.score} of {number}"),
+        context(f"Question {number} of {total} · {escape(question.question)}"),
+        section(f"{verdict}\n{escape(question.explanation)}"),
+        context(f"Score so far: {answer.run.score} of {number}"),
     ]
     buttons = [
-        _button(
+        button(
             "See my score" if answer.run.finished else "Next question",
             QUIZ_NEXT,
             state,
-            primary=True,
+            "primary",
         )
     ]
     if entry_title:
         buttons.append(
-            _button(f"Read more: {entry_title}", f"{OPEN_TOPIC}:{question.entry}", question.entry)
+            button(f"Read more: {entry_title}", f"{OPEN_TOPIC}:{question.entry}", question.entry)
         )
     blocks.append({"type": "actions", "elements": buttons})
     text = (
@@ -226,12 +210,12 @@ def render_quiz_score(score: int, total: int, *, tour: bool) -> BlockMessage:
         remark = "Nicely done. The tour covers the ones you missed."
     else:
         remark = "The tour is a good way to fill in the gaps, then try again."
-    buttons = [_button("Try again", QUIZ_START, "start", primary=True)]
+    buttons = [button("Try again", QUIZ_START, "start", "primary")]
     if tour:
-        buttons.append(_button("Take the tour", f"{TOUR_STEP}:0", "0"))
+        buttons.append(button("Take the tour", f"{TOUR_STEP}:0", "0"))
     blocks = [
-        _header("Quiz done"),
-        _section(f"You got *{score} of {total}* right. {remark}"),
+        header("Quiz done"),
+        section(f"You got *{score} of {total}* right. {remark}"),
         {"type": "actions", "elements": buttons},
     ]
     return BlockMessage(text=f"Quiz done: {score} of {total} right.", blocks=blocks)
