@@ -1,13 +1,16 @@
-"""Shared fixtures: the shipped knowledge base and its matcher, loaded once per session."""
+"""Shared fixtures: the shipped knowledge base loaded once, and a mock Slack Web API per module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.answers import Answers
 from bot.config import Settings, load_settings
+from tests.slack import MockSlack
 from tests.store_databases import database_url  # noqa: F401 - a fixture for store tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,3 +25,17 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def answers(settings: Settings) -> Answers:
     return Answers.from_settings(settings)
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockSlack]:
+    """A mock Slack Web API on loopback, one per test module; it records every call."""
+    with MockSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def client(mock: MockSlack) -> WebClient:
+    """A Web API client pointed at the mock, with the mock's record cleared."""
+    mock.reset()
+    return WebClient(token="xoxb-test", base_url=mock.api_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -28,12 +27,6 @@ class RecordingMemory(InProcessMemory):
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
         self.votes.append((entry_id, user_id, vote))
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.answers import Answers
@@ -12,12 +10,6 @@ from bot.replies.blocks import OPEN_TOPIC, SHARE
 from bot.slack_messages import SHARE_COMPARISON, SHARE_DIAGRAM
 from tests.slack import RESPONSE_URL, Call, MockSlack, assert_valid_delivery
 from tests.slack.harness import Harness, start_harness
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
 
 
 @pytest.fixture

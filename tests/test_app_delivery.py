@@ -3,8 +3,6 @@ ephemeral posts, updates and response_urls, against the mock Slack Web API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -20,18 +18,6 @@ from bot.listeners.delivery import (
 from bot.models import BlockMessage
 from bot.slack_messages import comparison_message, usage_message
 from tests.slack import RESPONSE_URL, Call, MockSlack, assert_valid_delivery
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def client(mock: MockSlack) -> WebClient:
-    mock.reset()
-    return WebClient(token="xoxb-test", base_url=mock.api_url)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.answers import Answers
@@ -12,12 +10,6 @@ from bot.replies.blocks import OPEN_TOPIC
 from tests.slack import BOT_ID, BOT_USER_ID, MockSlack, assert_valid_delivery
 from tests.slack.harness import Harness, start_harness
 from tests.slack.signed import CHANNEL, PERSON, direct_message, home_opened, mention, next_ts
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
 
 
 @pytest.fixture

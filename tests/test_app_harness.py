@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,18 +20,6 @@ from tests.slack import (
     message_problems,
 )
 from tests.slack.mock_api import UPLOAD
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def client(mock: MockSlack) -> WebClient:
-    mock.reset()
-    return WebClient(token="xoxb-test", base_url=mock.api_url)
 
 
 def test_answers_auth_test_and_records_the_token(client: WebClient, mock: MockSlack) -> None:

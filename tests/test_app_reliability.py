@@ -28,12 +28,6 @@ HOSTILE = (
 PINGS = ("<!channel", "<!here", "<!everyone", "<script", "<@U0SOMEONE>", "<#C0OTHER")
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
 @pytest.fixture
 def slack(mock: MockSlack, answers: Answers) -> Harness:
     return start_harness(mock, answers)

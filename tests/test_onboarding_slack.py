@@ -41,12 +41,6 @@ Json = dict[str, Any]
 AppFactory = Callable[..., tuple[Harness, ResilientStore]]
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vmdocker.sqlite3'}"

@@ -28,12 +28,6 @@ CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def served(mock: MockSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     scratch = tmp_path_factory.mktemp("serve")
     env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{scratch}/store.sqlite3")

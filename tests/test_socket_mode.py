@@ -67,12 +67,6 @@ def slash_command(text: str, channel: str, response_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def socket_server(mock: MockSlack) -> Iterator[SocketModeServer]:
     with SocketModeServer(app_id=API_APP_ID) as server:
         mock.answer("apps.connections.open", server.connections_open)

@@ -32,12 +32,6 @@ ADMIN = "U0ADMIN001"
 LONG_AGO = datetime(2000, 1, 1)
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
 @pytest.fixture
 def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vmdocker.sqlite3'}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,18 +12,6 @@ from bot.replies.images import render_diagram_png
 from bot.replies.uploads import UploadError, upload_diagram
 from tests.slack import Failure, MockSlack
 from tests.slack.mock_api import UPLOAD
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockSlack]:
-    with MockSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def client(mock: MockSlack) -> WebClient:
-    mock.reset()
-    return WebClient(token="xoxb-test", base_url=mock.api_url)
 
 
 @pytest.fixture
