@@ -3,38 +3,14 @@ question."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
-
 from bot.answers import Answers
-from bot.models import BlockMessage
+from bot.models import BlockMessage, ParsedCommand, Subcommand
 from bot.slack_messages import (
     comparison_message,
     diagram_message,
     topics_message,
     usage_message,
 )
-
-
-class Subcommand(StrEnum):
-    HELP = "help"
-    TOPICS = "topics"
-    COMPARE = "compare"
-    DIAGRAM = "diagram"
-    TOUR = "tour"
-    QUIZ = "quiz"
-    ASK = "ask"
-
-
-class ParsedCommand(BaseModel):
-    """The subcommand and what follows it (the question itself for ASK)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    subcommand: Subcommand
-    argument: str = ""
-
 
 _KEYWORDS = {
     "help": Subcommand.HELP,

@@ -350,6 +350,30 @@ class MemberJoined(SlackPayload):
 # --- store and insights -----------------------------------------------------
 
 
+# --- slash command ----------------------------------------------------------
+
+
+class Subcommand(StrEnum):
+    """What `/vmdocker` was asked to do."""
+
+    HELP = "help"
+    TOPICS = "topics"
+    COMPARE = "compare"
+    DIAGRAM = "diagram"
+    TOUR = "tour"
+    QUIZ = "quiz"
+    ASK = "ask"
+
+
+class ParsedCommand(BaseModel):
+    """The subcommand and what follows it (the question itself for ASK)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subcommand: Subcommand
+    argument: str = ""
+
+
 class AskedQuestion(BaseModel):
     """One question as the store records it: where and how it was answered, Slack IDs only."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import Answers
-from bot.commands import Subcommand, parse_command
+from bot.commands import parse_command
+from bot.models import Subcommand
 from bot.replies.blocks import OPEN_TOPIC, SHARE
 from bot.slack_messages import SHARE_COMPARISON, SHARE_DIAGRAM
 from tests.slack import RESPONSE_URL, Call, MockSlack, assert_valid_delivery

@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt import App, Respond
 
 from bot.answers import Answers
-from bot.commands import Subcommand, parse_command, screen_message
+from bot.commands import parse_command, screen_message
 from bot.listeners.asking import ask
 from bot.listeners.delivery import respond_with
 from bot.listeners.onboarding import start_quiz, start_tour
 from bot.memory import Memory
-from bot.models import SlashCommand
+from bot.models import SlashCommand, Subcommand
 from bot.onboarding import Onboarding
 from bot.slack_messages import answer_message, usage_message
 from bot.slack_text import question_text
