@@ -15,7 +15,6 @@ from bot.server import AcksFirst, ListenerExecutor
 from tests.serve_process import Served, serve_env, serving
 from tests.slack import (
     SIGNING_SECRET,
-    Call,
     MockSlack,
     SignedRequest,
     Signer,
@@ -39,21 +38,6 @@ def served(mock: MockSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def fresh(mock: MockSlack) -> MockSlack:
     mock.reset()
     return mock
-
-
-def deliveries_to(mock: MockSlack, channel: str, timeout: float = WAIT) -> list[Call]:
-    """Wait for what the app sent to people in `channel` (messages or response_url posts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [
-            call
-            for call in mock.sent()
-            if call.body.get("channel") == channel or call.path.endswith(f"/{channel}")
-        ]
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"nothing reached {channel}; saw {[c.method for c in mock.calls]}")
 
 
 def forged(how: str, genuine: SignedRequest) -> SignedRequest:
@@ -111,7 +95,7 @@ def test_signed_slash_command_is_acked_and_answered_ephemerally(
     )
     status, _ = request.post(served.events_url)
     assert status == 200
-    [reply] = deliveries_to(fresh, channel)
+    [reply] = fresh.deliveries_to(channel, WAIT)
     assert_valid_delivery(reply)
     if reply.method == "chat.postEphemeral":
         assert reply.body["user"] == PERSON
@@ -127,7 +111,7 @@ def test_signed_mention_is_acked_and_answered_in_its_thread(
     event = mention("do containers share the host kernel?", channel=channel)
     status, _ = Signer().event(event).post(served.events_url)
     assert status == 200
-    [reply] = deliveries_to(fresh, channel)
+    [reply] = fresh.deliveries_to(channel, WAIT)
     assert reply.method == "chat.postMessage"
     assert reply.body["thread_ts"] == event["ts"]
     assert_valid_delivery(reply)
@@ -186,8 +170,8 @@ def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
             statuses = list(pool.map(lambda request: request.post(server.events_url)[0], requests))
         assert statuses == [200] * len(requests)
         for channel in channels:
-            deliveries_to(mock, channel)
+            mock.deliveries_to(channel, WAIT)
         time.sleep(0.5)  # a duplicate answer, if any, arrives by now
         for channel in channels:
-            assert len(deliveries_to(mock, channel)) == 1, channel
+            assert len(mock.deliveries_to(channel, WAIT)) == 1, channel
     assert server.process.returncode == 0

@@ -23,7 +23,7 @@ from bot.answers import Answers
 from bot.config import Settings, load_settings
 from bot.socket_mode import socket_mode_handler
 from tests.serve_process import ROOT
-from tests.slack import Call, MockSlack, assert_valid_delivery
+from tests.slack import MockSlack, assert_valid_delivery
 from tests.slack.mock_api import RESPONSE_URL, TEAM_ID
 from tests.slack.signed import API_APP_ID, PERSON, mention
 from tests.socket_mode_server import SocketModeServer
@@ -97,20 +97,6 @@ def handler(
     connected.close()  # type: ignore[no-untyped-call]
 
 
-def wait_for_delivery(mock: MockSlack, channel: str) -> Call:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = [
-            call
-            for call in mock.sent()
-            if call.body.get("channel") == channel or call.path.endswith(f"/{channel}")
-        ]
-        if found:
-            return found[0]
-        time.sleep(0.02)
-    raise AssertionError(f"nothing reached {channel}; saw {[c.method for c in mock.calls]}")
-
-
 def ack_while_running(
     server: SocketModeServer, envelope_id: str, process: subprocess.Popen[str]
 ) -> dict[str, Any]:
@@ -145,7 +131,7 @@ def test_mention_envelope_is_acked_and_answered_in_thread(
         "events_api", events_api(event, "Ev0SOCKET1"), accepts_response_payload=False
     )
     assert socket_server.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}
-    reply = wait_for_delivery(mock, "C0SOCKET01")
+    reply = mock.deliveries_to("C0SOCKET01", WAIT)[0]
     assert reply.method == "chat.postMessage"
     assert reply.body["thread_ts"] == event["ts"]
     assert reply.headers["authorization"] == f"Bearer {BOT_TOKEN}"
@@ -158,7 +144,7 @@ def test_slash_command_envelope_is_acked_and_answered(
     command = slash_command("what is a hypervisor", "C0SOCKET02", mock.response_url("C0SOCKET02"))
     envelope_id = socket_server.send("slash_commands", command, accepts_response_payload=True)
     assert socket_server.wait_for_ack(envelope_id) == {"envelope_id": envelope_id}
-    reply = wait_for_delivery(mock, "C0SOCKET02")
+    reply = mock.deliveries_to("C0SOCKET02", WAIT)[0]
     assert reply.method == RESPONSE_URL
     assert reply.body.get("response_type", "ephemeral") == "ephemeral"
     assert "hypervisor" in json.dumps(reply.body).lower()
@@ -178,7 +164,7 @@ def test_retried_event_envelope_is_acked_and_answered_once(
     )
     socket_server.wait_for_ack(first)
     socket_server.wait_for_ack(retry)
-    wait_for_delivery(mock, "C0SOCKET03")
+    mock.deliveries_to("C0SOCKET03", WAIT)[0]
     time.sleep(0.5)  # let a wrongly duplicated answer arrive if there were one
     answers = [c for c in mock.calls_to("chat.postMessage") if c.body["channel"] == "C0SOCKET03"]
     assert len(answers) == 1
@@ -214,7 +200,7 @@ def test_vmdocker_run_connects_in_socket_mode_and_stops_cleanly(
             assert ack_while_running(own_server, envelope_id, process) == {
                 "envelope_id": envelope_id
             }
-            reply = wait_for_delivery(mock, channel)
+            reply = mock.deliveries_to(channel, WAIT)[0]
             assert reply.body["thread_ts"] == event["ts"]
         finally:
             process.send_signal(stop)

@@ -13,18 +13,9 @@ from bot.store import Store, StoreError, upgrade_schema
 from bot.store import schema as store_schema
 from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.schema import Migration
+from tests.store_databases import Clock
 
 LONG_AGO = datetime(2000, 1, 1)
-
-
-class Clock:
-    """A settable clock, so retention and time windows are tested without waiting."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

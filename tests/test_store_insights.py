@@ -13,16 +13,9 @@ from bot.models import AskedQuestion, Band, Insights
 from bot.replies.insights import render_admin_insights, render_progress
 from bot.store import Store
 from tests.slack.blocks_check import MAX_VIEW_BLOCKS, block_problems
+from tests.store_databases import Clock
 
 NOW = datetime(2026, 11, 28, 9, 0)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

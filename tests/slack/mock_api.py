@@ -144,6 +144,26 @@ class MockSlack:
         with self._changed:
             return [call for call in self.calls if call.method in DELIVERIES]
 
+    def deliveries_to(self, channel: str, timeout: float = 10.0) -> list[Call]:
+        """Block until something reached people in `channel` (a message, or a post to that
+        channel's response_url); return all of it."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [
+                    call
+                    for call in self.calls
+                    if call.method in DELIVERIES
+                    and (call.body.get("channel") == channel or call.path.endswith(f"/{channel}"))
+                ]
+                if found:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [call.method for call in self.calls]
+                    raise AssertionError(f"nothing reached {channel}; saw {seen}")
+                self._changed.wait(left)
+
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Block until `count` calls to `method` were answered (listeners run after the ack)."""
         deadline = time.monotonic() + timeout
