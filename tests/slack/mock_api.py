@@ -147,35 +147,33 @@ class MockSlack:
     def deliveries_to(self, channel: str, timeout: float = 10.0) -> list[Call]:
         """Block until something reached people in `channel` (a message, or a post to that
         channel's response_url); return all of it."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [
-                    call
-                    for call in self.calls
-                    if call.method in DELIVERIES
-                    and (call.body.get("channel") == channel or call.path.endswith(f"/{channel}"))
-                ]
-                if found:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [call.method for call in self.calls]
-                    raise AssertionError(f"nothing reached {channel}; saw {seen}")
-                self._changed.wait(left)
+
+        def to_channel(call: Call) -> bool:
+            return call.method in DELIVERIES and (
+                call.body.get("channel") == channel or call.path.endswith(f"/{channel}")
+            )
+
+        return self._wait(to_channel, 1, f"nothing reached {channel}", timeout)
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Block until `count` calls to `method` were answered (listeners run after the ack)."""
+        expected = f"expected {count} call(s) to {method}"
+        return self._wait(lambda call: call.method == method, count, expected, timeout)
+
+    def _wait(
+        self, wanted: Callable[[Call], bool], count: int, failure: str, timeout: float
+    ) -> list[Call]:
+        """Block until `count` recorded calls are `wanted`; fail with `failure` after `timeout`."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                found = [call for call in self.calls if call.method == method]
+                found = [call for call in self.calls if wanted(call)]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [call.method for call in self.calls]
-                    raise AssertionError(f"expected {count} call(s) to {method}; saw {seen}")
+                    raise AssertionError(f"{failure}; saw {seen}")
                 self._changed.wait(left)
 
     # --- serving -----------------------------------------------------------
