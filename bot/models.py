@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -81,6 +81,7 @@ class EntryFrontMatter(Strict):
     related: list[Slug] = []
     comparison: list[Slug | ComparisonRow] = []
     diagram: Slug | None = None
+    sources: list[HttpUrl] = []
 
 
 class Entry(Strict):
@@ -94,6 +95,7 @@ class Entry(Strict):
     related: list[str]
     comparison: list[ComparisonRow]
     diagram: str | None
+    sources: list[str]
     answer: str
     source: Path
 

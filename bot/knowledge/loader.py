@@ -190,8 +190,9 @@ def _load_entry(path: Path, matrix: dict[str, MatrixRow], diagrams: set[str]) ->
         problems.append(f"{path}: diagram: unknown diagram '{front.diagram}'")
     if problems:
         raise KnowledgeError(problems)
-    fields = front.model_dump(exclude={"comparison"})
-    return Entry(**fields, comparison=rows, answer=body, source=path)
+    fields = front.model_dump(exclude={"comparison", "sources"})
+    sources = [str(url) for url in front.sources]
+    return Entry(**fields, comparison=rows, sources=sources, answer=body, source=path)
 
 
 def load_knowledge(folder: Path) -> KnowledgeBase:
