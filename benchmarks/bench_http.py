@@ -41,10 +41,10 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.serve_process import Served, serve_env, serving  # noqa: E402
-from tests.slack import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer  # noqa: E402
-from tests.slack.mock_api import DELIVERIES, RESPONSE_URL  # noqa: E402
-from tests.slack.signed import mention  # noqa: E402
+from tests.support import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer  # noqa: E402
+from tests.support.mock_api import DELIVERIES, RESPONSE_URL  # noqa: E402
+from tests.support.serve_process import Served, serve_env, serving  # noqa: E402
+from tests.support.signed import mention  # noqa: E402
 
 QUESTIONS = [
     "what is the difference between a vm and a container",

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import load_knowledge
-from bot.matching import Matcher
+from bot.core.knowledge import load_knowledge
+from bot.core.matching import Matcher
 
 DOMAIN = "vm docker container kernel hypervisor image host guest os linux windows start".split()
 ENTRY = """---

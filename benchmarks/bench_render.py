@@ -16,10 +16,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.answers import Answers
-from bot.config import load_settings
-from bot.replies.blocks import render_blocks, render_fallback
-from bot.replies.images import render_diagram_png
+from bot.core.answers import Answers
+from bot.render.answers import render_blocks, render_fallback
+from bot.render.images import render_diagram_png
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
-    answers = Answers.from_settings(load_settings(VMDOCKER_KNOWLEDGE_DIR=ROOT / "knowledge"))
+    answers = Answers.load(ROOT / "knowledge")
     replies = [answers.reply_for_entry(entry_id) for entry_id in answers.knowledge.entries]
 
     timings = []

@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine
 
-from bot.insights import compute_insights
-from bot.models import AskedQuestion
-from bot.store import Store
+from bot.core.insights import compute_insights
+from bot.store.database import Store
+from bot.store.records import AskedQuestion
 
 WORDS = (
     "how do i share files volumes network ports between containers run windows mac gpu cuda "

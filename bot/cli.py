@@ -1,4 +1,8 @@
-"""The `vmdocker` command line: argument parsing only; the work happens in the modules it calls."""
+"""The `vmdocker` command line: argument parsing only; the work happens in the modules it calls.
+
+A plain question needs only the core and the text renderer: the store (SQLAlchemy), the PNG
+renderer (Pillow) and Slack (Bolt) are imported by the commands that use them, so `vmdocker ask`
+starts fast."""
 
 from __future__ import annotations
 
@@ -12,9 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.answers import Answers
 from bot.config import (
     HTTP_MODE_SETTINGS,
     SOCKET_MODE_SETTINGS,
@@ -23,16 +24,12 @@ from bot.config import (
     load_settings,
     require,
 )
-from bot.insights import compute_insights, parse_since
-from bot.knowledge import KnowledgeError
-from bot.models import Band, Reply
-from bot.replies import render_text
-from bot.replies.blocks import render_attachments, render_blocks
-from bot.replies.diagrams import render_diagram_text
-from bot.replies.images import render_diagram_png
-from bot.report import insights_json, render_misses, render_report
-from bot.selfcheck import routing_failures
-from bot.store import Store, StoreError, describe_url
+from bot.core.answers import Answers
+from bot.core.knowledge import KnowledgeError
+from bot.core.models import Band, Reply
+from bot.render.answers import render_attachments, render_blocks
+from bot.render.diagrams import render_diagram_text
+from bot.render.text import render_text
 
 log = logging.getLogger("vmdocker")
 
@@ -92,6 +89,7 @@ def cmd_list(args: argparse.Namespace, answers: Answers) -> int:
                 "title": entry.title,
                 "questions": entry.questions,
                 "tags": entry.tags,
+                "sources": entry.sources,
                 "text": render_text(reply),
             }
         )
@@ -104,7 +102,7 @@ def cmd_list(args: argparse.Namespace, answers: Answers) -> int:
 
 
 def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
-    failures = routing_failures(answers)
+    failures = answers.routing_failures()
     for failure in failures:
         print(failure)
     entries = answers.knowledge.entries.values()
@@ -127,7 +125,7 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
     settings: Settings = args.settings
     if not settings.slack_bot_token:
         return cmd_console(args, answers)
-    from bot.socket_mode import run_socket_mode  # Slack machinery only when connecting
+    from bot.slack.socket_mode import run_socket_mode
 
     with contextlib.suppress(KeyboardInterrupt):
         run_socket_mode(settings, answers)
@@ -136,7 +134,7 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
 
 def cmd_serve(args: argparse.Namespace, answers: Answers) -> int:
     """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
-    from bot.server import serve
+    from bot.slack.server import serve
 
     serve(args.settings, host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -156,6 +154,8 @@ def cmd_diagram(args: argparse.Namespace, answers: Answers) -> int:
     if args.png is None:
         print(render_diagram_text(spec))
         return 0
+    from bot.render.images import render_diagram_png
+
     png = render_diagram_png(spec)
     args.png.write_bytes(png)
     print(f"wrote {args.png} ({len(png):,} bytes)")
@@ -163,6 +163,8 @@ def cmd_diagram(args: argparse.Namespace, answers: Answers) -> int:
 
 
 def _since(text: str) -> timedelta:
+    from bot.core.insights import parse_since
+
     try:
         return parse_since(text)
     except ValueError as error:
@@ -171,24 +173,29 @@ def _since(text: str) -> timedelta:
 
 def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
     """Insights for authors: answer rate, unanswered questions grouped, most 👎 entries."""
+    from bot.core.insights import MAX_MISSES, compute_insights, window_start
+    from bot.render.report import insights_json, render_misses, render_report
+    from bot.store.database import Store, StoreError, describe_url
+
     settings: Settings = args.settings
     try:
         store = Store.from_url(
             settings.database_url, store_question_text=settings.store_question_text
         )
         try:
-            insights = compute_insights(
-                store,
-                since=args.since,
-                titles={entry.id: entry.title for entry in answers.knowledge.entries.values()},
-                max_groups=None if args.misses else 10,
-            )
+            usage = store.usage(since=window_start(args.since), limit=MAX_MISSES)
         finally:
             store.close()
-    except (StoreError, SQLAlchemyError) as error:
+    except StoreError as error:
         where = describe_url(settings.database_url)
         print(f"vmdocker: cannot read the store at {where}: {error}", file=sys.stderr)
         return EXIT_FAILED
+    insights = compute_insights(
+        usage,
+        answers.matcher.normalizer.tokenize,
+        titles={entry.id: entry.title for entry in answers.knowledge.entries.values()},
+        max_groups=None if args.misses else 10,
+    )
     if args.misses:
 
         def closest(question: str) -> tuple[str, float] | None:
@@ -322,7 +329,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        answers = Answers.from_settings(settings)
+        answers = Answers.load(
+            settings.knowledge_dir,
+            answer_threshold=settings.match_answer_threshold,
+            suggest_threshold=settings.match_suggest_threshold,
+        )
     except KnowledgeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
+
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 SOCKET_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
@@ -38,8 +40,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=0)  # older store rows are purged; 0 keeps all
     admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
-    match_answer_threshold: float = Field(default=72.0, ge=0, le=100)
-    match_suggest_threshold: float = Field(default=52.0, ge=0, le=100)
+    match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
+    match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="before")

@@ -23,11 +23,10 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Answers  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.models import BlockMessage  # noqa: E402
-from bot.replies.images import font, render_diagram_png  # noqa: E402
-from bot.slack_messages import answer_message  # noqa: E402
+from bot.core.answers import Answers  # noqa: E402
+from bot.render.answers import answer_message  # noqa: E402
+from bot.render.blocks import BlockMessage  # noqa: E402
+from bot.render.images import font, render_diagram_png  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 QUESTION = "what's the difference between a VM and a Docker container?"
@@ -251,7 +250,7 @@ def draw_reply(message: BlockMessage, png: bytes, title: str) -> Image.Image:
 
 
 def main() -> None:
-    answers = Answers.from_settings(load_settings(VMDOCKER_KNOWLEDGE_DIR=ROOT / "knowledge"))
+    answers = Answers.load(ROOT / "knowledge")
     OUT.mkdir(parents=True, exist_ok=True)
     for name in DIAGRAMS:
         spec = answers.knowledge.diagrams[name]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from bot.answers import Answers
 from bot.config import Settings, load_settings
-from tests.slack import MockSlack
-from tests.store_databases import database_url  # noqa: F401 - a fixture for store tests
+from bot.core.answers import Answers
+from tests.support import MockSlack
+from tests.support.store_databases import database_url  # noqa: F401 - a fixture for store tests
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -24,7 +24,11 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def answers(settings: Settings) -> Answers:
-    return Answers.from_settings(settings)
+    return Answers.load(
+        settings.knowledge_dir,
+        answer_threshold=settings.match_answer_threshold,
+        suggest_threshold=settings.match_suggest_threshold,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from bot.models import AskedQuestion, Band, EntryVotes, ProgressKind, SurfaceBandCount
+from bot.store.records import (
+    ANSWERED,
+    AskedQuestion,
+    EntryVotes,
+    ProgressKind,
+    SurfaceBandCount,
+    Usage,
+)
 from bot.store.schema import (
     MIGRATIONS,
     feedback,
@@ -45,12 +52,28 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 1500  # a writer waits this long for the lock, then the call fails
 POSTGRES_CONNECT_TIMEOUT_S = 2  # libpq's minimum: a server that is down fails fast
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
-MAX_QUESTION_CHARS = 500
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
 
 
 class StoreError(Exception):
-    """The store cannot be opened: a bad URL, an unsupported database, a newer schema."""
+    """The store failed: a bad URL, an unsupported database, a newer schema, or a database
+    error (the driver's own message, on one line, without SQL or parameters)."""
+
+
+def describe_error(error: BaseException) -> str:
+    """One line: the driver's own error when SQLAlchemy wraps one (no SQL, no parameters)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
+@contextmanager
+def driver_errors_as_store_errors() -> Iterator[None]:
+    """Turn any SQLAlchemy or driver error raised inside into a `StoreError`."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise StoreError(describe_error(error)) from error
 
 
 def utcnow() -> datetime:
@@ -175,7 +198,8 @@ class Store:
         """Connect, creating the tables or upgrading the schema on first start."""
         engine = create_store_engine(url)
         try:
-            upgrade_schema(engine, clock=clock)
+            with driver_errors_as_store_errors():
+                upgrade_schema(engine, clock=clock)
         except BaseException:
             engine.dispose()
             raise
@@ -190,17 +214,26 @@ class Store:
         return self._store_question_text
 
     def schema_version(self) -> int:
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return int(connection.scalar(select(func.max(schema_version.c.version))) or 0)
 
     # --- writes ---------------------------------------------------------------
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with self._write_lock, self._engine.connect() as connection:
+        with (
+            driver_errors_as_store_errors(),
+            self._write_lock,
+            self._engine.connect() as connection,
+        ):
             connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 yield connection
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with driver_errors_as_store_errors(), self._engine.connect() as connection:
+            yield connection
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that knows ON CONFLICT, in the dialect of this database."""
@@ -228,12 +261,7 @@ class Store:
     def record_question(self, asked: AskedQuestion) -> None:
         """Remember one question and how it was answered (its text only if STORE_QUESTION_TEXT)."""
         question = asked.question if self._store_question_text else None
-        row = {
-            **asked.model_dump(),
-            "asked_at": self._clock(),
-            "question": question[:MAX_QUESTION_CHARS] if question else None,
-            "band": asked.band.value,
-        }
+        row = {**asked.model_dump(), "asked_at": self._clock(), "question": question or None}
         with self._writing() as connection:
             connection.execute(insert(questions).values(**row))
 
@@ -300,7 +328,7 @@ class Store:
         query = select(progress.c.state).where(
             progress.c.user_id == user_id, progress.c.kind == kind
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             state = connection.scalar(query)
         return dict(state) if state is not None else None
 
@@ -311,9 +339,9 @@ class Store:
             .where(questions.c.asked_at >= since)
             .group_by(questions.c.surface, questions.c.band)
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             rows = connection.execute(query).all()
-        return [SurfaceBandCount(surface=s, band=Band(b), count=n) for s, b, n in rows]
+        return [SurfaceBandCount(surface=s, band=b, count=n) for s, b, n in rows]
 
     def unanswered_questions(self, *, since: datetime, limit: int = 2000) -> list[str]:
         """The text of the latest questions not answered outright (declined or suggestions)."""
@@ -321,13 +349,13 @@ class Store:
             select(questions.c.question)
             .where(
                 questions.c.asked_at >= since,
-                questions.c.band != Band.ANSWER.value,
+                questions.c.band != ANSWERED,
                 questions.c.question.is_not(None),
             )
             .order_by(questions.c.asked_at.desc(), questions.c.id.desc())
             .limit(limit)
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return [text for text in connection.scalars(query) if text]
 
     def entry_votes(self, *, since: datetime) -> list[EntryVotes]:
@@ -339,9 +367,20 @@ class Store:
             .where(feedback.c.voted_at >= since)
             .group_by(feedback.c.entry_id)
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             rows = connection.execute(query).all()
         return [EntryVotes(entry_id=entry, up=int(u), down=int(d)) for entry, u, d in rows]
+
+    def usage(self, *, since: datetime, limit: int = 2000) -> Usage:
+        """What was recorded from `since` until now, for insights."""
+        return Usage(
+            since=since,
+            until=self._clock(),
+            counts=self.question_counts(since=since),
+            unanswered=self.unanswered_questions(since=since, limit=limit),
+            votes=self.entry_votes(since=since),
+            question_text_stored=self._store_question_text,
+        )
 
     def close(self) -> None:
         """Close every pooled connection; every write was already committed by its call."""

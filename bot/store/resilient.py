@@ -19,13 +19,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.insights import compute_insights
-from bot.models import AskedQuestion, Insights, ProgressKind
-from bot.store.database import Store
+from bot.store.database import Store, describe_error
+from bot.store.records import AskedQuestion, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +34,6 @@ LOG_INTERVAL_S = 60.0
 RETRY_AFTER_S = 5.0
 PURGE_EVERY = timedelta(days=1)
 LOCAL_MEMORY = 10_000  # event ids and greetings remembered in-process during an outage
-
-
-def _describe(error: Exception) -> str:
-    """One line: the driver's own error when SQLAlchemy wraps one (no SQL, no parameters)."""
-    cause = getattr(error, "orig", None) or error
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
 
 
 class _Resting(Exception):
@@ -133,7 +125,7 @@ class ResilientStore:
         log.error(
             "store unavailable (%s): %s; the bot answers without it%s",
             what,
-            _describe(error) if error is not None else "resting after an earlier failure",
+            describe_error(error) if error is not None else "resting after an earlier failure",
             f" ({held_back} more failures in the last minute)" if held_back else "",
         )
 
@@ -200,11 +192,9 @@ class ResilientStore:
     def purge(self, *, older_than_days: int) -> int:
         return self.attempt("purge", lambda s: s.purge(older_than_days=older_than_days), 0)
 
-    def insights(self, *, since: timedelta, titles: Mapping[str, str]) -> Insights | None:
-        """Usage insights for admins, or None while the database is unavailable."""
-        return self.attempt(
-            "insights", lambda s: compute_insights(s, since=since, titles=titles), None
-        )
+    def usage(self, *, since: datetime) -> Usage | None:
+        """What was recorded since then, or None while the database is unavailable."""
+        return self.attempt("usage", lambda s: s.usage(since=since), None)
 
     def close(self) -> None:
         with self._lock:
@@ -214,3 +204,16 @@ class ResilientStore:
                 store.close()
             except Exception as error:
                 log.warning("store: closing failed: %s", error)
+
+
+def open_store(
+    url: str, *, store_question_text: bool = True, retention_days: int = 0
+) -> ResilientStore:
+    """The bot's store at `url`; opens now if it can, else on a later call."""
+
+    def opener() -> Store:
+        return Store.from_url(url, store_question_text=store_question_text)
+
+    store = ResilientStore(opener, retention_days=retention_days)
+    store.open()
+    return store

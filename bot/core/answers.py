@@ -1,0 +1,135 @@
+"""The core every surface shares: a question in, a `Reply` out (answer, "did you mean", or a
+kind decline), and the self-check that every example question routes to its own entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.knowledge import load_knowledge
+from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, Matcher
+from bot.core.models import Band, Entry, KnowledgeBase, Match, Reply, TopicLink
+from bot.core.text import clean_question
+
+DECLINE_TEXT = (
+    "I'm not sure about that one. I know about virtual machines and Docker containers: "
+    "what each one virtualizes, image sizes, start times, hypervisors, isolation and more. "
+    "Try asking something like “what's the difference between a VM and a container?”, "
+    "or type `/vmdocker topics` to browse everything I know."
+)
+SUGGEST_TEXT = "I'm not quite sure what you mean. Did you mean one of these?"
+
+
+def _confidence(score: float, band: Band) -> str:
+    return (
+        "high" if band is Band.ANSWER and score >= 90 else "good" if band is Band.ANSWER else "low"
+    )
+
+
+def _links(match: Match, *, with_best: bool) -> list[TopicLink]:
+    candidates = [match.best, *match.runner_ups] if with_best and match.best else match.runner_ups
+    return [TopicLink(id=c.entry.id, title=c.entry.title, score=c.score) for c in candidates]
+
+
+def entry_reply(
+    entry: Entry,
+    knowledge: KnowledgeBase,
+    *,
+    question: str = "",
+    score: float = 100.0,
+    suggestions: list[TopicLink] | None = None,
+    why: str = "",
+) -> Reply:
+    """The answer card for one entry, asked for by question or picked from a list."""
+    return Reply(
+        band=Band.ANSWER,
+        question=question or entry.title,
+        entry_id=entry.id,
+        title=entry.title,
+        score=score,
+        answer=entry.answer,
+        comparison=entry.comparison,
+        diagram=knowledge.diagrams.get(entry.diagram) if entry.diagram else None,
+        related=[TopicLink(id=rid, title=knowledge.entries[rid].title) for rid in entry.related],
+        suggestions=suggestions or [],
+        why=why,
+    )
+
+
+def compose_reply(match: Match, knowledge: KnowledgeBase) -> Reply:
+    """The reply for `match`: an answer card, "did you mean" choices, or a kind decline."""
+    best = match.best
+    if match.band is Band.NONE or best is None:
+        return Reply(band=Band.NONE, question=match.question, answer=DECLINE_TEXT)
+    if match.band is Band.SUGGEST:
+        return Reply(
+            band=Band.SUGGEST,
+            question=match.question,
+            score=best.score,
+            answer=SUGGEST_TEXT,
+            suggestions=_links(match, with_best=True),
+            why=f"Closest phrase: “{best.phrase}” ({best.score:.0f}/100, low confidence)",
+        )
+    return entry_reply(
+        best.entry,
+        knowledge,
+        question=match.question,
+        score=best.score,
+        suggestions=_links(match, with_best=False),
+        why=(
+            f"Matched “{best.phrase}” ({best.score:.0f}/100, "
+            f"{_confidence(best.score, match.band)} confidence)"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Answers questions from one loaded knowledge base."""
+
+    knowledge: KnowledgeBase
+    matcher: Matcher
+
+    @classmethod
+    def load(
+        cls,
+        folder: Path,
+        *,
+        answer_threshold: float = ANSWER_THRESHOLD,
+        suggest_threshold: float = SUGGEST_THRESHOLD,
+    ) -> Answers:
+        """Load and validate the knowledge `folder` (raises KnowledgeError)."""
+        knowledge = load_knowledge(folder)
+        matcher = Matcher(
+            knowledge, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
+        )
+        return cls(knowledge=knowledge, matcher=matcher)
+
+    def match(self, question: str) -> Match:
+        return self.matcher.match(clean_question(question))
+
+    def reply_to(self, question: str) -> Reply:
+        """The reply to a free-text question: an answer, "did you mean" choices, or a decline."""
+        return compose_reply(self.match(question), self.knowledge)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.knowledge.entries.get(entry_id)
+
+    def reply_for_entry(self, entry_id: str) -> Reply | None:
+        """The answer card of one entry by id, for topic and suggestion buttons."""
+        entry = self.entry(entry_id)
+        return entry_reply(entry, self.knowledge) if entry else None
+
+    def routing_failures(self) -> list[str]:
+        """One line per example question that does not land on its own entry to be answered."""
+        failures = []
+        for entry in self.knowledge.entries.values():
+            for question in entry.questions:
+                match = self.match(question)
+                got = match.entry.id if match.entry else "nothing"
+                if match.band is not Band.ANSWER or got != entry.id:
+                    failures.append(
+                        f"{entry.source}: question “{question}” went to {got} "
+                        f"({match.band.value}, {match.score:.0f}/100)"
+                    )
+        return failures

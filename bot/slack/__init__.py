@@ -1,0 +1,1 @@
+"""How it is sent: the Bolt app, its listeners, payload models, delivery, HTTP and Socket Mode."""

@@ -1,0 +1,130 @@
+"""The Bolt app: one Web API client, verified requests, answered-once events, every listener.
+
+`build_app` has no side effects: nothing is called on Slack until the first request (Bolt then
+runs `auth.test` once to learn the bot's ids). The same app serves HTTP (`bot.slack.server`) and
+Socket Mode (`bot.slack.socket_mode`).
+
+Acks never wait for work. With `process_before_response=False` Bolt acks events itself before
+queueing the listener, but runs a command's or a button's listener on its `listener_executor`
+and holds the request until that listener calls `ack()`: behind busy listeners, the ack waits.
+So every verified command and button click is acknowledged by global middleware, in the
+request's own thread, before any listener is queued; listeners only do the work, on a pool
+sized for work that mostly waits on Slack's Web API. Event dedupe is part of that work too
+(`bot.slack.listeners.events.first_delivery`), not of the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import Settings
+from bot.core.answers import Answers
+from bot.slack import listeners
+from bot.slack.delivery import describe_api_error
+from bot.slack.deps import Deps, provide
+from bot.slack.payloads import BadPayload
+from bot.store.memory import InProcessMemory, Memory
+from bot.store.resilient import ResilientStore, open_store
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 2  # each waits for the Retry-After Slack sent with the 429
+# Listeners mostly wait on the Web API (a mention with a diagram makes four calls): Bolt's
+# default pool of 5 threads would cap each process at 5 replies in progress. More than 16
+# adds little here and more writers waiting for SQLite's lock under a backlog.
+LISTENER_THREADS = 16
+
+
+def build_client(settings: Settings) -> WebClient:
+    """The Web API client: `SLACK_API_URL`, the bot token, and retries on HTTP 429."""
+    client = WebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
+def load_answers(settings: Settings) -> Answers:
+    """The knowledge folder and match thresholds the settings name (raises KnowledgeError)."""
+    return Answers.load(
+        settings.knowledge_dir,
+        answer_threshold=settings.match_answer_threshold,
+        suggest_threshold=settings.match_suggest_threshold,
+    )
+
+
+def open_store_for(settings: Settings) -> ResilientStore:
+    """The store at DATABASE_URL, with the settings' retention and question-text choice."""
+    return open_store(
+        settings.database_url,
+        store_question_text=settings.store_question_text,
+        retention_days=settings.retention_days,
+    )
+
+
+def acknowledge_first(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
+    """Global middleware: ack slash commands and button clicks before their listener is queued.
+
+    Runs after Bolt's signature check. Their ack carries nothing (answers go to the
+    response_url or the Web API), so the listeners need not ack; a listener that does anyway
+    changes nothing. Returning None makes Bolt answer with this ack, as an event's auto-ack.
+    """
+    if is_slash_command(body) or is_block_actions(body):
+        ack()
+    next()
+
+
+def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    """Global error handler, the one place listener errors are logged: a malformed payload or a
+    Slack API error in one line, anything else with its traceback. The request was acked."""
+    if isinstance(error, BadPayload):
+        log.warning("ignored a malformed payload: %s", error)
+    elif isinstance(error, SlackApiError):
+        log.error("Slack API %s", describe_api_error(error))
+    else:
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("listener failed on %s: %r", kind, error, exc_info=error)
+
+
+def build_app(
+    settings: Settings,
+    client: WebClient | None = None,
+    answers: Answers | None = None,
+    *,
+    memory: Memory | None = None,
+    listener_executor: Executor | None = None,
+) -> App:
+    """The vmdocker Bolt app.
+
+    `client` defaults to `build_client(settings)`; `answers` to the knowledge in the settings;
+    `memory` (event dedupe, question and vote records) to a bounded in-process one. Pass the
+    store (`open_store_for(settings)`) to dedupe and remember across workers.
+    `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads).
+    """
+    deps = Deps.build(
+        answers or load_answers(settings),
+        memory or InProcessMemory(),
+        onboarding_channels=settings.onboarding_channels,
+        admins=settings.admin_user_ids,
+        greeting=settings.onboarding_greeting,
+    )
+    app = App(
+        client=client or build_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        token_verification_enabled=False,
+        process_before_response=False,
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    app.use(acknowledge_first)
+    app.use(provide(deps))
+    app.error(log_listener_error)
+    listeners.register(app)
+    return app

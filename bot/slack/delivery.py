@@ -1,0 +1,137 @@
+"""Sending to Slack: a `BlockMessage` to a thread, a DM or a `response_url`, and a diagram's PNG.
+
+Every send passes the message's `attachments` with its `blocks`: that is where a message's
+table travels (see `bot.render.answers.render_attachments`).
+
+`files_upload_v2` makes three requests: `files.getUploadURLExternal`, a POST of the bytes to the
+URL it returns, then `files.completeUploadExternal`, which shares the file into the channel (and
+thread). That file share is what shows the picture: answer cards never also name the file in an
+`image` block, which would show it twice and can be refused for a file this fresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.models import DiagramSpec
+from bot.render.blocks import MAX_ALT_TEXT, BlockMessage, clip
+from bot.render.images import render_diagram_png
+from bot.render.screens import diagram_text_message
+
+log = logging.getLogger(__name__)
+
+
+def describe_api_error(error: SlackApiError) -> str:
+    """`<method> failed: <Slack's error code> (HTTP <status>)`: how every Slack API error is
+    logged, in one line."""
+    method = error.response.api_url.rsplit("/", 1)[-1]
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return f"{method} failed: {code or 'no error code'} (HTTP {error.response.status_code})"
+
+
+def message_payload(message: BlockMessage) -> dict[str, Any]:
+    """`text`, `blocks` and, when there are any, `attachments`: what every send method takes."""
+    payload: dict[str, Any] = {"text": message.text, "blocks": message.blocks}
+    if message.attachments:
+        payload["attachments"] = message.attachments
+    return payload
+
+
+def post_message(
+    client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
+) -> None:
+    """Post in a channel or DM, inside `thread_ts` when given."""
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message_payload(message))
+
+
+def post_ephemeral(client: WebClient, channel: str, user: str, message: BlockMessage) -> None:
+    """Post in `channel` so that only `user` sees it."""
+    client.chat_postEphemeral(channel=channel, user=user, **message_payload(message))
+
+
+def update_message(client: WebClient, channel: str, ts: str, message: BlockMessage) -> None:
+    """Replace the message at `ts` with `message`. `attachments` is always sent, empty or not:
+    chat.update keeps the old message's attachments (a table) unless given new ones."""
+    client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=message.text,
+        blocks=message.blocks,
+        attachments=message.attachments,
+    )
+
+
+def post_to_user(client: WebClient, user_id: str, message: BlockMessage) -> None:
+    """Post in the bot's DM with `user_id` (for clicks on the Home tab, which has no channel)."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    post_message(client, channel, message)
+
+
+class UploadError(RuntimeError):
+    """Slack accepted the upload but its answer named no file."""
+
+
+def upload_diagram(
+    client: WebClient, *, channel: str, thread_ts: str | None, spec: DiagramSpec
+) -> str:
+    """Upload `spec` drawn as PNG into `channel` (in the thread `thread_ts`); return the file id.
+
+    Raises `slack_sdk.errors.SlackApiError` when Slack refuses a step, `UploadError` when its
+    answer has no file id.
+    """
+    response = client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts,
+        file=render_diagram_png(spec),
+        filename=f"{spec.id}.png",
+        title=spec.title,
+        alt_txt=clip(spec.alt, MAX_ALT_TEXT),
+    )
+    file = response.get("file")
+    file_id = file.get("id") if isinstance(file, dict) else None
+    if not isinstance(file_id, str) or not file_id:
+        raise UploadError(f"files_upload_v2 for diagram {spec.id!r} returned no file id")
+    log.info("uploaded diagram %s as %s to %s", spec.id, file_id, channel)
+    return file_id
+
+
+def upload_diagram_or_none(
+    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
+) -> str | None:
+    """Upload the diagram's PNG into the conversation; its file id, or None on failure (logged)."""
+    try:
+        return upload_diagram(client, channel=channel, thread_ts=thread_ts, spec=spec)
+    except SlackApiError as error:
+        log.error("diagram upload failed: %s", describe_api_error(error))
+    except UploadError as error:
+        log.error("diagram upload failed: %s", error)
+    return None
+
+
+def share_diagram(
+    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
+) -> None:
+    """Share the diagram's PNG in the conversation (in `thread_ts` when given), with its title
+    and alt text; when the upload fails, post the diagram drawn as text there instead."""
+    if upload_diagram_or_none(client, channel, thread_ts, spec) is None:
+        post_message(client, channel, diagram_text_message(spec), thread_ts=thread_ts)
+
+
+def respond_with(
+    respond: Respond,
+    message: BlockMessage,
+    *,
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral",
+) -> None:
+    """Answer through the request's `response_url`; a failure is logged (it never raises)."""
+    response = respond(
+        response_type=response_type, replace_original=False, **message_payload(message)
+    )
+    if response.status_code != 200:
+        log.error("response_url failed: HTTP %s %s", response.status_code, response.body[:200])

@@ -1,0 +1,51 @@
+"""Slack listeners: named functions, one module per surface, all attached by `register(app)`.
+
+Each parses its payload, calls the core, renders, and sends; its dependencies come from the
+request's context (`bot.slack.deps`).
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.render.actions import (
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    HOW_TO_ASK,
+    OPEN_TOPIC,
+    QUIZ_ANSWER,
+    QUIZ_NEXT,
+    QUIZ_START,
+    SHARE,
+    SHOW_DIAGRAM_IMAGE,
+    TOUR_DONE,
+    TOUR_STEP,
+    indexed,
+    with_target,
+)
+from bot.slack.listeners import actions, commands, events, home, onboarding
+
+
+def register(app: App) -> None:
+    """Attach every listener to `app`."""
+    app.event("app_mention")(events.handle_app_mention)
+    app.event("message", matchers=[events.is_direct_message_from_a_person])(
+        events.handle_direct_message
+    )
+    app.event("message")(events.ignore_other_messages)
+    app.event("app_home_opened")(home.handle_app_home_opened)
+    app.event("member_joined_channel")(onboarding.handle_member_joined)
+    app.command(commands.COMMAND)(commands.handle_vmdocker_command)
+
+    app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)
+    app.action(SHARE)(actions.handle_share)
+    app.action(with_target(SHOW_DIAGRAM_IMAGE))(actions.handle_show_diagram_image)
+    app.action(FEEDBACK_UP)(actions.handle_feedback)
+    app.action(FEEDBACK_DOWN)(actions.handle_feedback)
+
+    app.action(indexed(TOUR_STEP))(onboarding.handle_tour_step)
+    app.action(TOUR_DONE)(onboarding.handle_tour_done)
+    app.action(QUIZ_START)(onboarding.handle_quiz_start)
+    app.action(indexed(QUIZ_ANSWER))(onboarding.handle_quiz_answer)
+    app.action(QUIZ_NEXT)(onboarding.handle_quiz_next)
+    app.action(HOW_TO_ASK)(onboarding.handle_how_to_ask)

@@ -1,0 +1,43 @@
+"""A question from any surface: cleaned once, answered by the core, recorded after the reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.models import Reply
+from bot.core.text import clean_question
+from bot.slack.deps import Deps
+from bot.store.records import AskedQuestion
+
+
+def answer_and_record(
+    deps: Deps,
+    text: str,
+    send: Callable[[Reply | None], None],
+    *,
+    surface: str,
+    user_id: str,
+    channel_id: str | None,
+) -> None:
+    """Answer `text` through `send` (None for an empty question: show the usage), then record
+    how it went: the store is written after the answer is sent, so it never delays one, and
+    even when sending failed."""
+    question = clean_question(text)
+    if not question:
+        send(None)
+        return
+    reply = deps.answers.reply_to(question)
+    try:
+        send(reply)
+    finally:
+        deps.memory.record_question(
+            AskedQuestion(
+                surface=surface,
+                user_id=user_id,
+                channel_id=channel_id,
+                question=question,
+                band=reply.band.value,
+                entry_id=reply.entry_id,
+                score=reply.score,
+            )
+        )

@@ -1,0 +1,58 @@
+"""`/vmdocker`: usage, topics, the comparison, diagrams, the tour, the quiz or a question, answered
+to the asker through the response_url. Already acknowledged (`bot.slack.app.acknowledge_first`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+
+from bot.core.commands import parse_command
+from bot.core.models import Reply, Subcommand
+from bot.render.answers import answer_message
+from bot.render.onboarding import render_screen
+from bot.render.screens import command_screen, usage_message
+from bot.slack.delivery import respond_with
+from bot.slack.deps import deps_of
+from bot.slack.listeners.asking import answer_and_record
+from bot.slack.listeners.onboarding import save_progress
+from bot.slack.payloads import SlashCommand, parse_payload
+
+COMMAND = "/vmdocker"
+
+
+def handle_vmdocker_command(
+    command: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """`/vmdocker [subcommand or question]`: answered privately through the response_url."""
+    deps = deps_of(context)
+    invocation = parse_payload(SlashCommand, command)
+    parsed = parse_command(invocation.text)
+    if parsed.subcommand is Subcommand.ASK:
+
+        def send(reply: Reply | None) -> None:
+            message = answer_message(reply, ephemeral=True) if reply else usage_message()
+            respond_with(respond, message)
+
+        answer_and_record(
+            deps,
+            parsed.argument,
+            send,
+            surface="command",
+            user_id=invocation.user_id,
+            channel_id=invocation.channel_id,
+        )
+        return
+    if parsed.subcommand in (Subcommand.TOUR, Subcommand.QUIZ):
+        onboarding = deps.onboarding
+        step = (
+            onboarding.tour_step(0)
+            if parsed.subcommand is Subcommand.TOUR
+            else (onboarding.quiz_start())
+        )
+        save_progress(deps, invocation.user_id, step)
+        message = render_screen(step.screen)
+    else:
+        message = command_screen(deps.answers.knowledge, parsed)
+    respond_with(respond, message)

@@ -1,0 +1,103 @@
+"""Questions in conversations: @mentions in channels (answered in a thread) and direct messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot.core.models import Reply
+from bot.render.answers import Surface, answer_message
+from bot.render.screens import usage_message
+from bot.slack.delivery import post_message, share_diagram
+from bot.slack.deps import Deps, deps_of
+from bot.slack.listeners.asking import answer_and_record
+from bot.slack.payloads import MessageEvent, parse_payload
+
+log = logging.getLogger(__name__)
+
+
+def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
+    """Matcher: a DM typed by a person; not the bot, another bot, an edit or a deletion."""
+    if event.get("channel_type") != "im":
+        return False
+    try:
+        return MessageEvent.model_validate(event).from_a_person
+    except ValidationError:  # a shape we do not rely on: not a question
+        return False
+
+
+def first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
+    """True unless this event was already claimed: Slack retries an event (X-Slack-Retry-Num,
+    same event_id) when its ack was slow, and a retry may reach another worker. Called first
+    thing in the listener, after the ack; the store's claim is atomic across workers."""
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or deps.memory.claim_event(event_id):
+        return True
+    log.info("event %s already handled; not answering again", event_id)
+    return False
+
+
+def answer_in_conversation(
+    deps: Deps,
+    client: WebClient,
+    message: MessageEvent,
+    *,
+    surface: Surface,
+    thread_ts: str | None,
+) -> None:
+    """Answer `message` where it was asked: the answer card first, then the diagram's PNG
+    shared in the same thread (or as text if the upload fails).
+
+    The picture is the file share alone, not also an image block in the card: that would show it
+    twice, and an image block naming a file uploaded a moment before can be refused
+    (`invalid_blocks`), which would lose the whole answer."""
+    assert message.user is not None  # callers pass only messages typed by people
+
+    def send(reply: Reply | None) -> None:
+        if reply is None:
+            post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
+            return
+        diagram_as_file = reply.diagram is not None
+        card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
+        post_message(client, message.channel, card, thread_ts=thread_ts)
+        if reply.diagram:
+            share_diagram(client, message.channel, thread_ts, reply.diagram)
+
+    answer_and_record(
+        deps,
+        message.text,
+        send,
+        surface=surface,
+        user_id=message.user,
+        channel_id=message.channel,
+    )
+
+
+def handle_app_mention(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """An @mention in a channel: answered in its thread."""
+    deps = deps_of(context)
+    mention = parse_payload(MessageEvent, event)
+    if mention.from_a_person and first_delivery(deps, body):
+        thread_ts = mention.thread_ts or mention.ts
+        answer_in_conversation(deps, client, mention, surface="thread", thread_ts=thread_ts)
+
+
+def handle_direct_message(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """A direct message typed by a person: answered in the DM."""
+    deps = deps_of(context)
+    if not first_delivery(deps, body):
+        return
+    dm = parse_payload(MessageEvent, event)
+    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+
+
+def ignore_other_messages() -> None:
+    """Bots, edits, deletions: acknowledged so Slack does not retry, and left alone."""

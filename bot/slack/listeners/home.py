@@ -1,0 +1,48 @@
+"""The Home tab: what the bot does, how to ask, every topic, and the viewer's own progress.
+
+Admins (`ADMIN_USER_IDS`) also see usage insights: answer rate, misses, most 👎 entries.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot.core.insights import compute_insights, window_start
+from bot.core.models import Insights
+from bot.render.home import personal_home_view, render_admin_insights, render_progress
+from bot.slack.deps import Deps, deps_of
+from bot.slack.payloads import HomeOpened, parse_payload
+
+INSIGHTS_WINDOW = timedelta(days=7)
+
+
+def admin_insights(deps: Deps) -> Insights | None:
+    """The last week's insights, or None while the store cannot say."""
+    usage = deps.memory.usage(since=window_start(INSIGHTS_WINDOW))
+    if usage is None:
+        return None
+    knowledge = deps.answers.knowledge
+    titles = {entry.id: entry.title for entry in knowledge.entries.values()}
+    tokenize = deps.answers.matcher.normalizer.tokenize
+    return compute_insights(usage, tokenize, titles=titles)
+
+
+def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    deps = deps_of(context)
+    opened = parse_payload(HomeOpened, event)
+    if opened.tab != "home":
+        return
+    knowledge = deps.answers.knowledge
+    personal = render_progress(
+        deps.memory.load_progress(user_id=opened.user, kind="tour"),
+        deps.memory.load_progress(user_id=opened.user, kind="quiz"),
+        has_tour=knowledge.tour is not None,
+        has_quiz=bool(knowledge.quiz),
+    )
+    if opened.user in deps.admins:
+        personal += render_admin_insights(admin_insights(deps))
+    client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))

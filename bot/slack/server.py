@@ -1,0 +1,191 @@
+"""HTTP mode: the Bolt app behind Bolt's ASGI adapter, served by uvicorn worker processes.
+
+Slack posts events, slash commands and interactivity to `POST /slack/events`; Bolt verifies each
+request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
+answers 200 once the knowledge is loaded. Workers share nothing but the database (the store:
+answered event ids, questions, votes): each one builds its own app through `create_app`.
+
+Within a worker, acks come first: requests are acknowledged before their listener is queued
+(`bot.slack.app.acknowledge_first`), and listeners start once no request is being acknowledged
+(`AcksFirst`), since their matching and rendering would hold the GIL that acks need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.asgi import SlackRequestHandler
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.config import Settings, load_settings
+from bot.core.answers import Answers
+from bot.slack.app import LISTENER_THREADS, build_app, load_answers, open_store_for
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+APP_FACTORY = "bot.slack.server:create_app"
+# Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
+# request of a worker waits for auth.test: on threads, it does not hold up the event loop.
+DISPATCH_THREADS = 64
+# Seconds a listener may wait for acks in progress. Measured on bench_http bursts of 50:
+# 0 (no waiting) gave ack p99 85-214 ms, 0.05 gave 75-80 ms, 0.2 no better.
+LISTENER_MAX_WAIT = 0.05
+
+T = TypeVar("T")
+Scope = dict[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+
+class AcksFirst:
+    """Acks take precedence over listener work in this process.
+
+    Python runs one thread at a time (the GIL): a listener matching or rendering an answer
+    delays every ack still to be sent. Listener work therefore waits to start until no request
+    is being acknowledged, for at most `max_wait` seconds so that it never starves.
+    """
+
+    def __init__(self, max_wait: float) -> None:
+        self.max_wait = max_wait
+        self._acking = 0
+        self._none_acking = threading.Condition()
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around one request, from its arrival to its HTTP response."""
+        with self._none_acking:
+            self._acking += 1
+        try:
+            yield
+        finally:
+            with self._none_acking:
+                self._acking -= 1
+                if not self._acking:
+                    self._none_acking.notify_all()
+
+    def wait(self) -> None:
+        with self._none_acking:
+            self._none_acking.wait_for(lambda: not self._acking, timeout=self.max_wait)
+
+
+class ListenerExecutor(ThreadPoolExecutor):
+    """Bolt's `listener_executor`: each listener starts once `AcksFirst` lets it."""
+
+    def __init__(self, threads: int, acks: AcksFirst) -> None:
+        super().__init__(threads, thread_name_prefix="listener")
+        self.acks = acks
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        def after_acks() -> T:
+            self.acks.wait()
+            return fn(*args, **kwargs)
+
+        return super().submit(after_acks)
+
+
+class ThreadedSlackRequestHandler(SlackRequestHandler):
+    """Bolt's ASGI handler, dispatching off the event loop.
+
+    The stock handler calls the synchronous `App.dispatch` on the loop; a worker's first
+    dispatch waits for `auth.test`. On a thread, that wait holds up no other request.
+    """
+
+    def __init__(self, app: App, executor: ThreadPoolExecutor) -> None:
+        super().__init__(app, path=EVENTS_PATH)
+        self.executor = executor
+
+    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        bolt_request = BoltRequest(
+            body=await request.get_raw_body(),
+            query=request.query_string,
+            headers=request.get_headers(),
+        )
+        loop = asyncio.get_running_loop()
+        response: BoltResponse = await loop.run_in_executor(
+            self.executor, self.app.dispatch, bolt_request
+        )
+        return response
+
+
+class HttpApp:
+    """The ASGI application: the readiness probe, and everything else to Bolt."""
+
+    def __init__(self, app: App, answers: Answers, acks: AcksFirst) -> None:
+        self.answers = answers
+        self.acks = acks
+        self.slack = ThreadedSlackRequestHandler(
+            app, ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan: lasts as long as the server
+            await self.slack(scope, receive, send)
+        elif scope["path"] == HEALTH_PATH:
+            await self._health(scope, send)
+        else:
+            with self.acks.acking():
+                await self.slack(scope, receive, send)
+
+    async def _health(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await _send(send, 405, {"error": "method not allowed"})
+            return
+        await _send(send, 200, {"status": "ok", "entries": len(self.answers.knowledge.entries)})
+
+
+async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpApp:
+    """The ASGI app for these settings; it is ready once this returns (knowledge loaded)."""
+    answers = answers or load_answers(settings)
+    acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
+    app = build_app(
+        settings,
+        answers=answers,
+        memory=open_store_for(settings),
+        listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
+    )
+    return HttpApp(app, answers, acks)
+
+
+def create_app() -> HttpApp:
+    """uvicorn's app factory: each worker process loads settings and knowledge on its own."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return build_http_app(settings)
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Run uvicorn until interrupted; the caller has already validated settings and knowledge."""
+    # Workers read their settings from the environment: pin the folder the parent validated.
+    os.environ["VMDOCKER_KNOWLEDGE_DIR"] = str(settings.knowledge_dir.resolve())
+    log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+    )

@@ -1,0 +1,94 @@
+"""What the app remembers: handled events, questions, votes, greetings and onboarding progress.
+
+`bot.store.resilient.ResilientStore` implements `Memory` with a database shared by every worker;
+`InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that reach
+this process and logs the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.store.records import AskedQuestion, ProgressKind, Usage
+
+log = logging.getLogger(__name__)
+
+
+class Memory(Protocol):
+    """The store as the listeners see it."""
+
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time `event_id` is seen: only then is the event answered."""
+        ...
+
+    def record_question(self, asked: AskedQuestion) -> None:
+        """Remember one question and how it was answered."""
+        ...
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None: ...
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        """A person's saved place in the tour or quiz, for the Home tab (None: nothing kept)."""
+        ...
+
+    def usage(self, *, since: datetime) -> Usage | None:
+        """What was recorded since then, for admins' insights (None: nothing recorded)."""
+        ...
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        """True the first time `user_id` is greeted in `channel_id`: only then is it sent."""
+        ...
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        """Keep a person's place in the tour or quiz (for the Home tab)."""
+        ...
+
+
+class InProcessMemory:
+    """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._events: OrderedDict[str, None] = OrderedDict()
+        self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _first_time(self, seen: OrderedDict[Any, None], key: object) -> bool:
+        with self._lock:
+            if key in seen:
+                return False
+            seen[key] = None
+            if len(seen) > self._size:
+                seen.popitem(last=False)
+            return True
+
+    def claim_event(self, event_id: str) -> bool:
+        return self._first_time(self._events, event_id)
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        return self._first_time(self._greeted, (channel_id, user_id))
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        log.debug("%s progress of %s: %s", kind, user_id, state)
+
+    def record_question(self, asked: AskedQuestion) -> None:
+        log.debug(
+            "question on %s: band=%s entry=%s score=%.0f",
+            asked.surface,
+            asked.band,
+            asked.entry_id,
+            asked.score,
+        )
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        log.info("feedback on %s: %+d", entry_id, vote)
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        return None  # progress is kept by the store only
+
+    def usage(self, *, since: datetime) -> Usage | None:
+        return None  # without the store, questions are only logged

@@ -1,0 +1,56 @@
+"""What the store keeps and hands back, as plain models: it knows no domain and no settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProgressKind = Literal["tour", "quiz"]
+BandName = Literal["answer", "suggest", "none"]  # how a question was answered
+ANSWERED: BandName = "answer"  # answered outright; the other bands are misses
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class AskedQuestion(Record):
+    """One question as the store records it: where and how it was answered, Slack IDs only."""
+
+    surface: str
+    user_id: str
+    channel_id: str | None
+    question: str | None
+    band: BandName
+    entry_id: str | None
+    score: float
+
+
+class SurfaceBandCount(Record):
+    """How many questions one surface (mention, DM, command...) got in one band."""
+
+    surface: str
+    band: BandName
+    count: int = Field(ge=0)
+
+
+class EntryVotes(Record):
+    """The current 👍/👎 tally of one entry (each user counts once, with their latest vote)."""
+
+    entry_id: str
+    title: str | None = None
+    up: int = Field(ge=0)
+    down: int = Field(ge=0)
+
+
+class Usage(Record):
+    """Everything recorded in a time window that insights are computed from."""
+
+    since: datetime
+    until: datetime
+    counts: list[SurfaceBandCount]
+    unanswered: list[str]
+    votes: list[EntryVotes]
+    question_text_stored: bool

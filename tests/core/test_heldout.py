@@ -1,0 +1,83 @@
+"""Recognition on questions the knowledge base never saw (`tests/heldout.yaml`).
+
+In-domain questions must be answered by their expected entry and off-topic ones declined,
+each set at least 95% right. The figures are printed even without `-s`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core.answers import Answers
+from bot.core.models import Band
+from bot.core.text import strip_slack_markup
+
+HELDOUT = Path(__file__).resolve().parent / "heldout.yaml"
+REQUIRED_SHARE = 0.95
+
+
+def _load() -> tuple[list[tuple[str, str]], list[str]]:
+    data = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    in_domain = [(q, entry_id) for entry_id, qs in data["in_domain"].items() for q in qs]
+    return in_domain, list(data["off_topic"])
+
+
+IN_DOMAIN, OFF_TOPIC = _load()
+
+
+def _words(text: str) -> str:
+    """The text as typed, minus case, markup and punctuation: what "the same question" means."""
+    return " ".join(re.findall(r"[a-z0-9]+", strip_slack_markup(text).casefold()))
+
+
+def _report(capsys: pytest.CaptureFixture[str], label: str, right: int, misses: list[str]) -> None:
+    total = right + len(misses)
+    with capsys.disabled():
+        print(f"\nheld-out {label}: {right}/{total} = {right / total:.1%}")
+        for miss in misses:
+            print(f"  miss: {miss}")
+
+
+def test_set_is_big_enough_and_names_real_entries(answers: Answers) -> None:
+    assert len(IN_DOMAIN) >= 100
+    assert len(OFF_TOPIC) >= 40
+    assert {entry_id for _, entry_id in IN_DOMAIN} <= set(answers.knowledge.entries)
+
+
+def test_set_is_not_made_of_example_questions(answers: Answers) -> None:
+    examples = {_words(q) for entry in answers.knowledge.entries.values() for q in entry.questions}
+    copied = [q for q, _ in IN_DOMAIN if _words(q) in examples]
+    copied += [q for q in OFF_TOPIC if _words(q) in examples]
+    assert copied == []
+
+
+def test_in_domain_questions_reach_their_entry(
+    answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    misses = []
+    for question, expected in IN_DOMAIN:
+        match = answers.match(question)
+        got = match.entry.id if match.entry else "nothing"
+        if match.band is not Band.ANSWER or got != expected:
+            misses.append(f"{question!r}: want {expected}, got {got} ({match.band}, {match.score})")
+    right = len(IN_DOMAIN) - len(misses)
+    _report(capsys, "in-domain", right, misses)
+    assert right / len(IN_DOMAIN) >= REQUIRED_SHARE, misses
+
+
+def test_off_topic_questions_are_declined(
+    answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    misses = []
+    for question in OFF_TOPIC:
+        match = answers.match(question)
+        if match.band is not Band.NONE:
+            got = match.entry.id if match.entry else "nothing"
+            misses.append(f"{question!r}: got {got} ({match.band}, {match.score})")
+    right = len(OFF_TOPIC) - len(misses)
+    _report(capsys, "off-topic", right, misses)
+    assert right / len(OFF_TOPIC) >= REQUIRED_SHARE, misses

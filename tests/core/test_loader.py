@@ -1,0 +1,98 @@
+"""The loader reads the shipped knowledge and rejects broken folders whole, naming the file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.knowledge import KnowledgeError, load_knowledge
+from tests.conftest import KNOWLEDGE
+
+GOOD_ENTRY = """---
+id: {id}
+title: A title
+questions: [what is this]
+related: {related}
+---
+Some answer.
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    copy = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, copy)
+    return copy
+
+
+def _problems(folder: Path) -> str:
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    return str(caught.value)
+
+
+def test_shipped_knowledge_loads() -> None:
+    knowledge = load_knowledge(KNOWLEDGE)
+    assert "vm-vs-docker" in knowledge.entries
+    assert "container-vs-vm" in knowledge.diagrams
+    assert all(entry.answer for entry in knowledge.entries.values())
+
+
+def test_bad_yaml_names_the_file(folder: Path) -> None:
+    (folder / "entries" / "broken.md").write_text("---\nid: [unclosed\n---\nbody\n")
+    assert "broken.md: bad YAML" in _problems(folder)
+
+
+def test_missing_field_names_file_and_field(folder: Path) -> None:
+    (folder / "entries" / "nofield.md").write_text("---\nid: nofield\ntitle: T\n---\nbody\n")
+    assert "nofield.md: questions: Field required" in _problems(folder)
+
+
+def test_wrong_type_and_unknown_field(folder: Path) -> None:
+    (folder / "entries" / "typo.md").write_text(
+        "---\nid: typo\ntitle: T\nquestions: what\nkeyword: [x]\n---\nbody\n"
+    )
+    problems = _problems(folder)
+    assert "typo.md: questions:" in problems
+    assert "typo.md: keyword: Extra inputs are not permitted" in problems
+
+
+def test_unknown_related_id(folder: Path) -> None:
+    (folder / "entries" / "lonely.md").write_text(GOOD_ENTRY.format(id="lonely", related="[nope]"))
+    assert "lonely.md: related.0: unknown entry id 'nope'" in _problems(folder)
+
+
+def test_duplicate_id(folder: Path) -> None:
+    (folder / "entries" / "twin.md").write_text(GOOD_ENTRY.format(id="vm-vs-docker", related="[]"))
+    problems = _problems(folder)
+    assert "duplicate id 'vm-vs-docker'" in problems
+    assert "twin.md" in problems
+
+
+def test_unknown_diagram_and_comparison_row(folder: Path) -> None:
+    (folder / "entries" / "refs.md").write_text(
+        "---\nid: refs\ntitle: T\nquestions: [q]\ndiagram: nope\ncomparison: [nope]\n---\nbody\n"
+    )
+    problems = _problems(folder)
+    assert "refs.md: diagram: unknown diagram 'nope'" in problems
+    assert "refs.md: comparison.0: unknown comparison row 'nope'" in problems
+
+
+def test_binary_file_and_missing_front_matter(folder: Path) -> None:
+    (folder / "entries" / "binary.md").write_bytes(b"\xff\xfe\x00\x01garbage")
+    (folder / "entries" / "plain.md").write_text("just text, no front matter\n")
+    problems = _problems(folder)
+    assert "binary.md: not UTF-8 text" in problems
+    assert "plain.md: must start with a '---' YAML front matter block" in problems
+
+
+def test_broken_shared_file(folder: Path) -> None:
+    (folder / "diagrams.yaml").write_text("- id: x\n  title: T\n")
+    problems = _problems(folder)
+    assert "diagrams.yaml: [0].alt: Field required" in problems
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    assert "no 'entries/' folder" in _problems(tmp_path)

@@ -1,0 +1,93 @@
+"""manifest.yaml asks for every event, scope and feature the app uses, and nothing it does not."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The bot scope each subscribed event needs (Slack's event reference); app_home_opened needs none.
+EVENT_SCOPES = {
+    "app_mention": {"app_mentions:read"},
+    "message.im": {"im:history"},
+    "member_joined_channel": {"channels:read", "groups:read"},
+    "app_home_opened": set(),
+}
+# The bot scopes each Web API method the app calls needs (Slack's method reference).
+METHOD_SCOPES: dict[str, set[str]] = {
+    "chat_postMessage": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "chat_update": {"chat:write"},
+    "conversations_open": {"im:write"},
+    "conversations_list": {"channels:read", "groups:read"},  # public and private channels
+    "users_info": {"users:read"},
+    "files_upload_v2": {"files:write"},
+    "views_publish": set(),  # the Home tab needs no scope
+}
+WEB_API_CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
+
+
+def methods_called_by_the_bot() -> set[str]:
+    return {
+        method
+        for path in (ROOT / "bot").rglob("*.py")
+        for method in WEB_API_CALL.findall(path.read_text())
+    }
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_events_are_the_four_the_app_listens_to(manifest: dict[str, Any]) -> None:
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert sorted(events) == sorted(EVENT_SCOPES)
+
+
+def test_every_web_api_method_the_bot_calls_has_its_scope_listed_here() -> None:
+    called = methods_called_by_the_bot()
+    assert {"chat_postMessage", "views_publish", "files_upload_v2"} <= called
+    assert called - set(METHOD_SCOPES) == set(), "add the new method's scope to the manifest"
+
+
+def test_scopes_cover_every_event_and_method_and_nothing_more(manifest: dict[str, Any]) -> None:
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    needed = set().union(*EVENT_SCOPES.values())
+    needed |= set().union(*(METHOD_SCOPES[method] for method in methods_called_by_the_bot()))
+    needed.add("commands")  # the /vmdocker slash command
+    assert scopes == needed
+    assert "channels:history" not in scopes  # mentions arrive as app_mention: no channel reading
+
+
+def test_slash_command_interactivity_home_tab_and_socket_mode(manifest: dict[str, Any]) -> None:
+    features = manifest["features"]
+    commands = {command["command"]: command for command in features["slash_commands"]}
+    assert set(commands) == {"/vmdocker"}
+    assert commands["/vmdocker"]["should_escape"] is False  # we read raw <@U…> and escape ourselves
+    assert features["app_home"]["home_tab_enabled"] is True
+    assert features["app_home"]["messages_tab_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_slack_limits_on_display_information(manifest: dict[str, Any]) -> None:
+    info = manifest["display_information"]
+    assert 1 <= len(info["name"]) <= 35
+    assert len(info["description"]) <= 140
+    assert 174 <= len(info["long_description"]) <= 4000
+    assert len(manifest["features"]["bot_user"]["display_name"]) <= 80
+
+
+def test_http_mode_urls_are_documented_in_place() -> None:
+    text = (ROOT / "manifest.yaml").read_text()
+    assert text.count("# request_url: https://") == 2
+    assert text.count("# url: https://") == 1
+    assert "/slack/events" in text

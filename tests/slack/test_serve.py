@@ -1,0 +1,171 @@
+"""`vmdocker serve` as a subprocess: signed requests over HTTP, replies reaching the mock Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bot.core.answers import Answers
+from bot.slack.server import AcksFirst, ListenerExecutor
+from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
+from tests.support.serve_process import Served, serve_env, serving
+from tests.support.signed import PERSON, mention
+
+WAIT = 10.0  # seconds for a reply to reach the mock after the ack
+CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module")
+def served(mock: MockSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    scratch = tmp_path_factory.mktemp("serve")
+    env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{scratch}/store.sqlite3")
+    with serving(env, cwd=scratch, log=scratch / "serve.log") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(mock: MockSlack) -> MockSlack:
+    mock.reset()
+    return mock
+
+
+def forged(how: str, genuine: SignedRequest) -> SignedRequest:
+    """`genuine` spoiled one way: signed with another secret, unsigned, too old, or altered."""
+    match how:
+        case "wrong secret":
+            return Signer(secret="not-the-secret").sign(genuine.body, CONTENT_TYPE)
+        case "no signature":
+            return SignedRequest(genuine.body, {"content-type": CONTENT_TYPE})
+        case "stale timestamp":  # Slack's window is 5 minutes
+            return Signer(now=time.time() - 10 * 60).sign(genuine.body, CONTENT_TYPE)
+        case "tampered body":
+            return SignedRequest(genuine.body.replace("docker", "d0cker"), genuine.headers)
+    raise ValueError(how)
+
+
+def worker_processes(pid: int) -> list[str]:
+    """The uvicorn workers under `pid` (spawned children; not multiprocessing's tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
+    return [
+        child for child, command in zip(children, commands, strict=True) if b"spawn_main" in command
+    ]
+
+
+def test_listeners_wait_while_a_request_is_being_acked() -> None:
+    acks = AcksFirst(max_wait=60)
+    with ListenerExecutor(2, acks) as pool:
+        with acks.acking():
+            with acks.acking():
+                work = pool.submit(lambda: "answered")
+            assert not work.done()  # one request still being acknowledged
+        assert work.result(timeout=5) == "answered"
+
+
+def test_listeners_start_anyway_after_max_wait() -> None:
+    """A steady stream of requests must not starve the replies."""
+    acks = AcksFirst(max_wait=0)
+    with ListenerExecutor(2, acks) as pool, acks.acking():
+        assert pool.submit(lambda: "answered").result(timeout=5) == "answered"
+
+
+def test_healthz_is_ready_with_the_knowledge_loaded(served: Served, answers: Answers) -> None:
+    status, body = served.get("/healthz")
+    assert status == 200
+    assert body == {"status": "ok", "entries": len(answers.knowledge.entries)}
+
+
+def test_signed_slash_command_is_acked_and_answered_ephemerally(
+    served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0SERVE001"
+    request = Signer().command(
+        "what is a hypervisor", response_url=fresh.response_url(channel), channel=channel
+    )
+    status, _ = request.post(served.events_url)
+    assert status == 200
+    [reply] = fresh.deliveries_to(channel, WAIT)
+    assert_valid_delivery(reply)
+    if reply.method == "chat.postEphemeral":
+        assert reply.body["user"] == PERSON
+    else:  # a response_url post: ephemeral unless it says in_channel
+        assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+    assert "hypervisor" in json.dumps(reply.body).lower()
+
+
+def test_signed_mention_is_acked_and_answered_in_its_thread(
+    served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0SERVE002"
+    event = mention("do containers share the host kernel?", channel=channel)
+    status, _ = Signer().event(event).post(served.events_url)
+    assert status == 200
+    [reply] = fresh.deliveries_to(channel, WAIT)
+    assert reply.method == "chat.postMessage"
+    assert reply.body["thread_ts"] == event["ts"]
+    assert_valid_delivery(reply)
+
+
+def test_url_verification_challenge_is_answered(served: Served) -> None:
+    """Slack checks the Request URL this way when HTTP mode is switched on."""
+    body = json.dumps({"token": "t", "challenge": "c0ffee", "type": "url_verification"})
+    status, text = Signer().sign(body, "application/json").post(served.events_url)
+    assert status == 200
+    assert json.loads(text) == {"challenge": "c0ffee"}
+
+
+@pytest.mark.parametrize(
+    "forge",
+    ["wrong secret", "no signature", "stale timestamp", "tampered body"],
+)
+def test_bad_or_missing_signature_gets_401_and_no_reply(
+    forge: str, served: Served, fresh: MockSlack
+) -> None:
+    channel = "C0FORGED01"
+    request = forged(
+        forge, Signer().command("what is docker", response_url=fresh.response_url(channel))
+    )
+    status, _ = request.post(served.events_url)
+    assert status == 401
+    time.sleep(0.2)  # a reply, if one were wrongly sent, would already be on its way
+    assert [call for call in fresh.sent() if channel in call.path] == []
+
+
+def test_other_paths_and_methods(served: Served) -> None:
+    assert served.get("/slack/events")[0] == 404  # Slack only POSTs
+    assert served.get("/")[0] == 404
+    assert served.get("/healthz")[0] == 200
+
+
+def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """Slack's retry (same event_id, X-Slack-Retry-Num) may reach the other worker: the shared
+    store makes sure only one of them answers."""
+    env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3")
+    with serving(env, cwd=tmp_path, workers=2, log=tmp_path / "serve.log") as server:
+        assert len(worker_processes(server.process.pid)) == 2
+        mock.reset()
+        channels = [f"C0WORKER{index:02d}" for index in range(6)]
+        requests = []
+        for index, channel in enumerate(channels):
+            event = mention("what is a container image?", channel=channel)
+            event_id = f"Ev0WORKERS{index:02d}"
+            requests += [
+                Signer().event(event, event_id=event_id),
+                Signer().event(event, event_id=event_id, retry_num=1),
+            ]
+        with ThreadPoolExecutor(len(requests)) as pool:
+            statuses = list(pool.map(lambda request: request.post(server.events_url)[0], requests))
+        assert statuses == [200] * len(requests)
+        for channel in channels:
+            mock.deliveries_to(channel, WAIT)
+        time.sleep(0.5)  # a duplicate answer, if any, arrives by now
+        for channel in channels:
+            assert len(mock.deliveries_to(channel, WAIT)) == 1, channel
+    assert server.process.returncode == 0

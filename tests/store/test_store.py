@@ -1,0 +1,206 @@
+"""The store on SQLite: every behaviour the bot relies on, one database file per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Connection, inspect, select, text
+
+from bot.core.models import Band
+from bot.store import schema as store_schema
+from bot.store.database import SQLITE_BUSY_TIMEOUT_MS, Store, StoreError, upgrade_schema
+from bot.store.records import AskedQuestion
+from bot.store.schema import Migration
+from tests.support.store_databases import Clock
+
+LONG_AGO = datetime(2000, 1, 1)
+
+
+@pytest.fixture
+def url(database_url: str) -> str:
+    return database_url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 28, 9, 0))
+
+
+@pytest.fixture
+def store(url: str, clock: Clock) -> Iterator[Store]:
+    opened = Store.from_url(url, clock=clock)
+    yield opened
+    opened.close()
+
+
+def ask(store: Store, question: str | None, band: str, *, surface: str = "mention") -> None:
+    store.record_question(
+        AskedQuestion(
+            surface=surface,
+            user_id="U100",
+            channel_id="C100",
+            question=question,
+            band=band,
+            entry_id="vm-vs-docker" if band == "answer" else None,
+            score=80.0 if band == "answer" else 30.0,
+        )
+    )
+
+
+def test_first_start_creates_every_table_and_stamps_the_version(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert tables == set(store_schema.METADATA.tables)
+    assert store.schema_version() == store_schema.MIGRATIONS[-1].version
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_claim_event_is_true_only_the_first_time(store: Store) -> None:
+    assert store.claim_event("Ev1") is True
+    assert store.claim_event("Ev1") is False
+    assert store.claim_event("Ev2") is True
+
+
+def test_claimed_events_survive_a_restart(url: str, store: Store) -> None:
+    assert store.claim_event("Ev1")
+    store.close()
+    again = Store.from_url(url)
+    assert again.claim_event("Ev1") is False
+    again.close()
+
+
+def test_record_question_counts_by_surface_and_band(store: Store) -> None:
+    ask(store, "vm or docker?", "answer")
+    ask(store, "what is a pod", "none")
+    ask(store, "docker vs vm speed", "suggest", surface="dm")
+    counts = {(row.surface, row.band): row.count for row in store.question_counts(since=LONG_AGO)}
+    assert counts == {
+        ("mention", Band.ANSWER): 1,
+        ("mention", Band.NONE): 1,
+        ("dm", Band.SUGGEST): 1,
+    }
+    assert store.unanswered_questions(since=LONG_AGO) == ["docker vs vm speed", "what is a pod"]
+
+
+def test_record_question_rejects_an_unknown_band(store: Store) -> None:
+    with pytest.raises(ValueError):
+        ask(store, "hi", "maybe")
+
+
+def test_question_text_is_not_kept_when_disabled(url: str) -> None:
+    private = Store.from_url(url, store_question_text=False)
+    ask(private, "what is a pod", "none")
+    with private.engine.connect() as connection:
+        stored = connection.execute(text("SELECT question, band FROM vmdocker_questions")).all()
+    assert stored == [(None, "none")]
+    assert private.unanswered_questions(since=LONG_AGO) == []
+    private.close()
+
+
+def test_a_second_vote_replaces_the_first(store: Store) -> None:
+    store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=-1)
+    store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=1)
+    store.record_feedback(entry_id="vm-vs-docker", user_id="U2", vote=-1)
+    store.record_feedback(entry_id="boot-time", user_id="U1", vote=-1)
+    votes = {row.entry_id: (row.up, row.down) for row in store.entry_votes(since=LONG_AGO)}
+    assert votes == {"vm-vs-docker": (1, 1), "boot-time": (0, 1)}
+
+
+@pytest.mark.parametrize("vote", [0, 2, -5])
+def test_a_vote_is_plus_or_minus_one(store: Store, vote: int) -> None:
+    with pytest.raises(ValueError):
+        store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=vote)
+
+
+def test_a_user_is_greeted_once_per_channel(store: Store) -> None:
+    assert store.mark_greeted(channel_id="C1", user_id="U1") is True
+    assert store.mark_greeted(channel_id="C1", user_id="U1") is False
+    assert store.mark_greeted(channel_id="C2", user_id="U1") is True
+    assert store.mark_greeted(channel_id="C1", user_id="U2") is True
+
+
+def test_progress_is_saved_replaced_and_kept_per_kind(store: Store) -> None:
+    assert store.load_progress(user_id="U1", kind="tour") is None
+    store.save_progress(user_id="U1", kind="tour", state={"step": 2})
+    store.save_progress(user_id="U1", kind="tour", state={"step": 3, "done": False})
+    store.save_progress(user_id="U1", kind="quiz", state={"order": ["a", "b"], "score": 1})
+    assert store.load_progress(user_id="U1", kind="tour") == {"step": 3, "done": False}
+    assert store.load_progress(user_id="U1", kind="quiz") == {"order": ["a", "b"], "score": 1}
+    assert store.load_progress(user_id="U2", kind="tour") is None
+
+
+def test_purge_deletes_only_rows_older_than_the_retention(store: Store, clock: Clock) -> None:
+    ask(store, "old question", "none")
+    store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=-1)
+    store.save_progress(user_id="U1", kind="tour", state={"step": 1})
+    store.mark_greeted(channel_id="C1", user_id="U1")
+    store.claim_event("EvOld")
+    clock.now += timedelta(days=31)
+    ask(store, "new question", "none")
+    store.claim_event("EvNew")
+
+    assert store.purge(older_than_days=30) == 4  # question, vote, progress, old event id
+    assert store.unanswered_questions(since=LONG_AGO) == ["new question"]
+    assert store.entry_votes(since=LONG_AGO) == []
+    assert store.load_progress(user_id="U1", kind="tour") is None
+    assert store.mark_greeted(channel_id="C1", user_id="U1") is False  # greetings are kept
+    assert store.claim_event("EvNew") is False
+    assert store.purge(older_than_days=30) == 0
+
+
+def test_event_ids_are_forgotten_after_two_days_whatever_the_retention(
+    store: Store, clock: Clock
+) -> None:
+    store.claim_event("Ev1")
+    clock.now += timedelta(days=3)
+    assert store.purge(older_than_days=365) == 1
+    assert store.claim_event("Ev1") is True
+
+
+def test_unsupported_or_malformed_urls_are_store_errors() -> None:
+    with pytest.raises(StoreError, match="not supported"):
+        Store.from_url("mysql://localhost/db")
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store.from_url("no url at all")
+
+
+def test_a_database_newer_than_the_code_is_refused(url: str, store: Store) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            store_schema.schema_version.insert().values(
+                version=99, description="from the future", applied_at=LONG_AGO
+            )
+        )
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store.from_url(url)
+
+
+def test_an_old_database_runs_only_the_steps_it_lacks(
+    url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[int] = []
+
+    def add_locale_column(connection: Connection) -> None:
+        applied.append(2)
+        connection.exec_driver_sql("ALTER TABLE vmdocker_questions ADD COLUMN locale VARCHAR(8)")
+
+    steps = [*store_schema.MIGRATIONS, Migration(2, "questions.locale", add_locale_column)]
+    monkeypatch.setattr(store_schema, "MIGRATIONS", steps)
+    monkeypatch.setattr("bot.store.database.MIGRATIONS", steps)
+
+    assert upgrade_schema(store.engine) == 2
+    assert upgrade_schema(store.engine) == 2  # a second start changes nothing
+    assert applied == [2]
+    columns = {column["name"] for column in inspect(store.engine).get_columns("vmdocker_questions")}
+    assert "locale" in columns
+    with store.engine.connect() as connection:
+        versions = connection.scalars(select(store_schema.schema_version.c.version)).all()
+    assert sorted(versions) == [1, 2]
