@@ -16,6 +16,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.core.answers import Answers
+from bot.core.knowledge import load_knowledge
 from bot.core.models import QuizQuestion, QuizRun
 from bot.core.onboarding import QUIZ_LENGTH
 from bot.render.actions import TOUR_STEP
@@ -33,6 +34,8 @@ NEWCOMER = "U0NEWBIE01"
 
 Json = dict[str, Any]
 AppFactory = Callable[..., tuple[Harness, ResilientStore]]
+
+TOUR_STEPS = len(load_knowledge(KNOWLEDGE).tour.steps)  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -223,12 +226,12 @@ def test_tour_next_and_back_replace_the_ephemeral_greeting(
     assert {call.path for call in updates} == {"/response/greeting"}
     assert all(call.body["replace_original"] for call in updates)
     steps = [re.findall(r"Step \d of \d", json.dumps(call.blocks)) for call in updates]
-    assert steps == [[f"Step {n} of 7"] for n in (1, 2, 3, 2, 3)]
+    assert steps == [[f"Step {n} of {TOUR_STEPS}"] for n in (1, 2, 3, 2, 3)]
     for call in updates:
         assert_valid_delivery(call)
     assert store.load_progress(user_id=NEWCOMER, kind="tour") == {
         "step": 3,
-        "of": 7,
+        "of": TOUR_STEPS,
         "done": False,
     }
 
@@ -240,7 +243,7 @@ def test_tour_in_a_dm_updates_that_message(make_app: AppFactory, mock: MockSlack
     container, message = in_message("D0NEWBIE01")
     where = {"response_url": None, "container": container, "message": message, "channel": None}
     _click(slack, _buttons(greeting.blocks or [])["Take the tour"], **where)
-    for _ in range(6):
+    for _ in range(TOUR_STEPS - 1):
         _click(slack, _buttons(mock.sent()[-1].blocks or [])["Next"], **where)
     _click(slack, _buttons(mock.sent()[-1].blocks or [])["Finish"], **where)
     _settle(slack)
@@ -252,11 +255,11 @@ def test_tour_in_a_dm_updates_that_message(make_app: AppFactory, mock: MockSlack
     for call in updates:  # an empty list, so no old attachment (a table) outlives an update
         assert call.body["attachments"] == []
         assert_valid_delivery(call)
-    assert "Step 7 of 7" in json.dumps(updates[-2].blocks)
-    assert updates[-1].body["text"] == "You finished the tour (7 steps)."
+    assert f"Step {TOUR_STEPS} of {TOUR_STEPS}" in json.dumps(updates[-2].blocks)
+    assert updates[-1].body["text"] == f"You finished the tour ({TOUR_STEPS} steps)."
     assert store.load_progress(user_id=NEWCOMER, kind="tour") == {
-        "step": 7,
-        "of": 7,
+        "step": TOUR_STEPS,
+        "of": TOUR_STEPS,
         "done": True,
     }
 
@@ -329,7 +332,9 @@ def test_how_to_ask_replaces_the_greeting(make_app: AppFactory, mock: MockSlack)
     assert_valid_delivery(call)
 
 
-@pytest.mark.parametrize(("text", "first"), [("tour", "Step 1 of 7"), ("quiz", "Question 1 of")])
+@pytest.mark.parametrize(
+    ("text", "first"), [("tour", f"Step 1 of {TOUR_STEPS}"), ("quiz", "Question 1 of")]
+)
 def test_slash_commands_start_the_tour_and_the_quiz_anywhere(
     make_app: AppFactory, mock: MockSlack, text: str, first: str
 ) -> None:
@@ -350,5 +355,5 @@ def test_a_button_in_a_view_opens_the_tour_in_the_dm(make_app: AppFactory, mock:
     [post] = mock.sent()
     assert post.method == "chat.postMessage"
     assert post.body["channel"] == "D0NEWBIE01"
-    assert "Step 1 of 7" in json.dumps(post.blocks)
+    assert f"Step 1 of {TOUR_STEPS}" in json.dumps(post.blocks)
     assert_valid_delivery(post)

@@ -131,8 +131,7 @@ def test_bad_or_missing_signature_gets_401_and_no_reply(
         forge, Signer().command("what is docker", response_url=fresh.response_url(channel))
     )
     status, _ = request.post(served.events_url)
-    assert status == 401
-    time.sleep(0.2)  # a reply, if one were wrongly sent, would already be on its way
+    assert status == 401  # refused before any listener: nothing is queued to reply
     assert [call for call in fresh.sent() if channel in call.path] == []
 
 
@@ -165,7 +164,7 @@ def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
         assert statuses == [200] * len(requests)
         for channel in channels:
             mock.deliveries_to(channel, WAIT)
-        time.sleep(0.5)  # a duplicate answer, if any, arrives by now
-        for channel in channels:
-            assert len(mock.deliveries_to(channel, WAIT)) == 1, channel
+    # The server has stopped, its workers' listeners finished: every answer sent is recorded.
     assert server.process.returncode == 0
+    for channel in channels:
+        assert len(mock.deliveries_to(channel, WAIT)) == 1, channel

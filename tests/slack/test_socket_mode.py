@@ -8,6 +8,7 @@ reply must reach the mock Web API.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from bot.config import Settings, load_settings
 from bot.core.answers import Answers
 from bot.slack.socket_mode import socket_mode_handler
 from tests.support import MockSlack, assert_valid_delivery
+from tests.support.harness import wait_until
 from tests.support.mock_api import RESPONSE_URL, TEAM_ID
 from tests.support.serve_process import ROOT
 from tests.support.signed import API_APP_ID, PERSON, mention
@@ -152,8 +154,12 @@ def test_slash_command_envelope_is_acked_and_answered(
 
 
 def test_retried_event_envelope_is_acked_and_answered_once(
-    handler: SocketModeHandler, mock: MockSlack, socket_server: SocketModeServer
+    handler: SocketModeHandler,
+    mock: MockSlack,
+    socket_server: SocketModeServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.listeners.events")
     event = mention("why do containers start fast?", channel="C0SOCKET03")
     first = socket_server.send("events_api", events_api(event, "Ev0SOCKET3"))
     retry = socket_server.send(
@@ -165,7 +171,7 @@ def test_retried_event_envelope_is_acked_and_answered_once(
     socket_server.wait_for_ack(first)
     socket_server.wait_for_ack(retry)
     mock.deliveries_to("C0SOCKET03", WAIT)[0]
-    time.sleep(0.5)  # let a wrongly duplicated answer arrive if there were one
+    wait_until(lambda: "event Ev0SOCKET3 already handled" in caplog.text)  # the retry, refused
     answers = [c for c in mock.calls_to("chat.postMessage") if c.body["channel"] == "C0SOCKET03"]
     assert len(answers) == 1
 

@@ -28,6 +28,8 @@ UPLOAD = "file_upload"  # the `method` recorded for the upload POST of files_upl
 
 Json = dict[str, Any]
 
+POLL_INTERVAL_S = 0.01  # how soon stop() returns; the default half second adds up
+
 
 class Failure(Enum):
     """Ways a call can fail, as Slack fails them."""
@@ -86,7 +88,9 @@ class MockSlack:
         handler = type("Handler", (_Handler,), {"mock": self})
         self._server = ThreadingHTTPServer((self.host, 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_INTERVAL_S,), daemon=True
+        )
         self._thread.start()
         return self
 
