@@ -1,4 +1,5 @@
-"""The `vmdocker` CLI contract, run as a real subprocess the way other tools call it."""
+"""The `vmdocker` CLI contract, run in-process through `main(argv)`; two smoke tests run it as the
+real subprocess other tools call."""
 
 from __future__ import annotations
 
@@ -9,23 +10,19 @@ import sys
 from pathlib import Path
 
 from tests.conftest import KNOWLEDGE, ROOT
+from tests.support.cli import vmdocker
 
 CONTRACT_KEYS = {"matched", "band", "entry_id", "title", "score", "text", "suggestions"}
 
 
-def vmdocker(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
+def test_ask_prints_plain_text_reply_as_a_subprocess() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "what is the difference between a vm and docker"],
         capture_output=True,
         cwd=ROOT,
         timeout=60,
         check=False,
     )
-
-
-def test_ask_prints_plain_text_reply() -> None:
-    result = vmdocker("ask", "what is the difference between a vm and docker")
     assert result.returncode == 0
     text = result.stdout.decode()
     assert text.startswith("VM vs Docker at a glance")
@@ -55,7 +52,7 @@ def test_ask_json_stdin_one_object_per_line_in_order() -> None:
     stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe binary \x00\n"
     result = vmdocker("ask", "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
-    replies = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["entry_id"] for r in replies] == ["vm-vs-docker", None, None, "os-layers", None]
 
 
@@ -67,8 +64,8 @@ def test_list_json_has_every_entry() -> None:
 
 def test_check_passes_on_shipped_knowledge() -> None:
     result = vmdocker("check")
-    assert result.returncode == 0, result.stdout.decode()
-    assert b"all route to their own entry" in result.stdout
+    assert result.returncode == 0, result.stdout
+    assert "all route to their own entry" in result.stdout
 
 
 def test_check_fails_naming_the_broken_file(tmp_path: Path) -> None:
@@ -77,8 +74,8 @@ def test_check_fails_naming_the_broken_file(tmp_path: Path) -> None:
     (folder / "entries" / "broken.md").write_text("---\nid: Broken Id\n---\n")
     result = vmdocker("--knowledge", str(folder), "check")
     assert result.returncode == 1
-    assert b"broken.md: id:" in result.stderr
-    assert b"nothing was loaded" in result.stderr
+    assert "broken.md: id:" in result.stderr
+    assert "nothing was loaded" in result.stderr
 
 
 def test_check_fails_on_misrouted_example(tmp_path: Path) -> None:
@@ -89,13 +86,11 @@ def test_check_fails_on_misrouted_example(tmp_path: Path) -> None:
     )
     result = vmdocker("--knowledge", str(folder), "check")
     assert result.returncode == 1
-    assert b"vm-vs-docker.md: question \xe2\x80\x9cvm vs docker\xe2\x80\x9d went to stray" in (
-        result.stdout
-    )
-    assert b"misrouted" in result.stdout
+    assert "vm-vs-docker.md: question “vm vs docker” went to stray" in result.stdout
+    assert "misrouted" in result.stdout
 
 
-def test_malformed_setting_exits_2(tmp_path: Path) -> None:
+def test_malformed_setting_exits_2_as_a_subprocess(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "hi"],
         capture_output=True,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import KNOWLEDGE
+from tests.support.cli import vmdocker
 
 SEED_ENTRIES = {"what-is-a-vm", "os-layers", "what-docker-virtualizes", "image-size", "start-time"}
 
@@ -147,23 +146,11 @@ def test_tour_and_quiz_are_optional(folder: Path) -> None:
 
 def test_vmdocker_check_reports_a_broken_quiz(folder: Path) -> None:
     _quiz(folder, _question([("MB", False), ("GB", False)]))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--knowledge", str(folder), "check"],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = vmdocker("--knowledge", str(folder), "check")
     assert result.returncode == 1
-    assert "quiz.yaml: [0].options: exactly one option" in result.stderr.decode()
+    assert "quiz.yaml: [0].options: exactly one option" in result.stderr
 
 
 def test_vmdocker_check_summarises_the_tour_and_quiz(folder: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--knowledge", str(folder), "check"],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-    assert "tour: 2 steps, quiz: 1 questions (all valid)" in result.stdout.decode()
+    result = vmdocker("--knowledge", str(folder), "check")
+    assert "tour: 2 steps, quiz: 1 questions (all valid)" in result.stdout

@@ -1,11 +1,8 @@
-"""`vmdocker report`: text, --json and --misses, run as a real subprocess on a store file."""
+"""`vmdocker report`: text, --json and --misses, run in-process on a store file."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,20 +10,13 @@ import pytest
 from bot.core.models import Band
 from bot.store.database import Store
 from bot.store.records import AskedQuestion
-from tests.conftest import ROOT
+from tests.support.cli import Ran
+from tests.support.cli import vmdocker as run_vmdocker
 
 
-def vmdocker(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "STORE_QUESTION_TEXT": "true"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "report", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def vmdocker(url: str, *args: str) -> Ran:
+    env = {"DATABASE_URL": url, "STORE_QUESTION_TEXT": "true"}
+    return run_vmdocker("report", *args, env=env)
 
 
 @pytest.fixture
