@@ -1,6 +1,6 @@
 """Benchmark `vmdocker serve` on loopback: signed slash commands and app mentions.
 
-Starts the mock Slack Web API (tests/slack) in this process and `vmdocker serve` as a
+Starts the mock Slack Web API (tests/support) in this process and `vmdocker serve` as a
 subprocess pointed at it, then sends signed requests (half `/vmdocker <question>`, half
 `app_mention` events, each in its own channel so its reply can be found) three ways:
 
@@ -16,7 +16,9 @@ For each it prints requests per second acked and replied, p50/p99 time to the HT
 p50/p99 time until the reply reached the mock. Slack's limit for the ack is 3 s; the target
 is p99 under 100 ms at 50 concurrent requests. Loopback only, bounded in count and time.
 
-    .venv/bin/python benchmarks/bench_http.py [--workers 2] [--concurrency 50]
+Run it as a module from the repository root, so the test harness imports as a package:
+
+    .venv/bin/python -m benchmarks.bench_http [--workers 2] [--concurrency 50]
         [--requests 1000] [--rate 100 --seconds 10] [--scenarios burst,closed,open]
 """
 
@@ -38,13 +40,10 @@ from pathlib import Path
 
 import uvloop
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer  # noqa: E402
-from tests.support.mock_api import DELIVERIES, RESPONSE_URL  # noqa: E402
-from tests.support.serve_process import Served, serve_env, serving  # noqa: E402
-from tests.support.signed import mention  # noqa: E402
+from tests.support import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer
+from tests.support.mock_api import DELIVERIES, RESPONSE_URL
+from tests.support.serve_process import Served, serve_env, serving
+from tests.support.signed import mention
 
 QUESTIONS = [
     "what is the difference between a vm and a container",

@@ -14,19 +14,17 @@ from __future__ import annotations
 import html
 import io
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bot.core.answers import Answers
+from bot.render.answers import answer_message
+from bot.render.blocks import BlockMessage
+from bot.render.images import font, render_diagram_png
 
-from bot.core.answers import Answers  # noqa: E402
-from bot.render.answers import answer_message  # noqa: E402
-from bot.render.blocks import BlockMessage  # noqa: E402
-from bot.render.images import font, render_diagram_png  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = ROOT / "docs" / "img"
 QUESTION = "what's the difference between a VM and a Docker container?"
