@@ -33,6 +33,7 @@ title: {title}
 questions:
 {questions}
 keywords: [{keywords}]
+sources: [https://docs.docker.com/]
 ---
 Synthetic answer for {id}.
 """

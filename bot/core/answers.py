@@ -56,11 +56,40 @@ def entry_reply(
     )
 
 
+def decline_text(match: Match, knowledge: KnowledgeBase) -> str:
+    """Why the bot does not answer: the topic next door it recognized, with that topic's docs,
+    and what it does cover; or the general decline."""
+    scope = knowledge.scope
+    topic = next((t for t in scope.topics if t.id == match.out_of_scope), None) if scope else None
+    if scope is None or topic is None:
+        return DECLINE_TEXT
+    return (
+        f"That sounds like {topic.name}, which I don't cover: the official docs are at "
+        f"{topic.docs}. {scope.covers} Type `/vmdocker topics` to browse them."
+    )
+
+
+def with_picture(match: Match, knowledge: KnowledgeBase) -> Entry | None:
+    """For a request for a picture, the best candidate that has a diagram."""
+    candidates = [match.best, *match.runner_ups] if match.best else []
+    return next((c.entry for c in candidates if c.entry.diagram in knowledge.diagrams), None)
+
+
 def compose_reply(match: Match, knowledge: KnowledgeBase) -> Reply:
-    """The reply for `match`: an answer card, "did you mean" choices, or a kind decline."""
+    """The reply for `match`: an answer card, "did you mean" choices, or a kind decline. A
+    request for a picture is answered with the best entry that has a diagram."""
     best = match.best
     if match.band is Band.NONE or best is None:
-        return Reply(band=Band.NONE, question=match.question, answer=DECLINE_TEXT)
+        return Reply(band=Band.NONE, question=match.question, answer=decline_text(match, knowledge))
+    pictured = with_picture(match, knowledge) if match.picture else None
+    if pictured is not None and match.band is Band.ANSWER:
+        return entry_reply(
+            pictured,
+            knowledge,
+            question=match.question,
+            score=best.score,
+            why=f"You asked for a picture: the diagram of “{pictured.title}”",
+        )
     if match.band is Band.SUGGEST:
         return Reply(
             band=Band.SUGGEST,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from bot.core.models import (
     KnowledgeBase,
     MatrixRow,
     QuizQuestion,
+    Scope,
     Tour,
     Vocabulary,
 )
@@ -26,6 +28,7 @@ DIAGRAMS_FILE = "diagrams.yaml"
 TOUR_FILE = "tour.yaml"
 QUIZ_FILE = "quiz.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
+SCOPE_FILE = "scope.yaml"
 
 # libyaml's C parser when PyYAML was built with it (the wheels are): several times faster.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -111,17 +114,32 @@ def _load_shared(path: Path, model: type[Shared], problems: list[str]) -> dict[s
     return found
 
 
-def _load_vocabulary(path: Path, problems: list[str]) -> Vocabulary:
-    """The vocabulary, if the file exists (an empty one otherwise)."""
+def _load_optional(path: Path, model: type[M], problems: list[str]) -> M | None:
+    """One optional file as `model`: None if it is missing or has problems (added to them)."""
     if not path.exists():
-        return Vocabulary()
+        return None
     try:
-        return Vocabulary.model_validate(_read_yaml(path))
+        return model.model_validate(_read_yaml(path))
     except KnowledgeError as error:
         problems += error.problems
     except ValidationError as error:
         problems += _describe(path, error)
-    return Vocabulary()
+    return None
+
+
+def _scope_problems(path: Path, scope: Scope, entries: dict[str, Entry]) -> list[str]:
+    """A scope word an entry's title, questions or keywords use would decline that entry."""
+    used: dict[str, Path] = {}
+    for entry in entries.values():
+        for phrase in [entry.title, *entry.questions, *entry.keywords]:
+            for word in re.findall(r"[a-z0-9]+", phrase.casefold()):
+                used.setdefault(word, entry.source)
+    return [
+        f"{path}: topics.{index}.words: '{word}' is a word {used[word].name} uses"
+        for index, topic in enumerate(scope.topics)
+        for word in topic.words
+        if word in used
+    ]
 
 
 def _load_tour(path: Path, entries: dict[str, Entry], problems: list[str]) -> Tour | None:
@@ -237,13 +255,17 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
         for index, related in enumerate(entry.related):
             if related not in entries:
                 problems.append(f"{entry.source}: related.{index}: unknown entry id '{related}'")
-    vocabulary = _load_vocabulary(folder / VOCABULARY_FILE, problems)
+    vocabulary = _load_optional(folder / VOCABULARY_FILE, Vocabulary, problems) or Vocabulary()
+    scope = _load_optional(folder / SCOPE_FILE, Scope, problems)
+    if scope is not None:
+        problems += _scope_problems(folder / SCOPE_FILE, scope, entries)
     tour = _load_tour(folder / TOUR_FILE, entries, problems)
     quiz = _load_quiz(folder / QUIZ_FILE, entries, problems)
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(
         vocabulary=vocabulary,
+        scope=scope,
         entries=entries,
         matrix=list(matrix.values()),
         diagrams=diagrams,

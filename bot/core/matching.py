@@ -1,17 +1,23 @@
 """Match a free-text question to the best knowledge entry, or decline. No Slack imports.
 
-Two signals, both computed for all entries at once with numpy and rapidfuzz:
+Each entry has two fields: its key phrases (title, example questions, keywords) and its answer
+text. Three signals are computed for every entry at once (numpy, rapidfuzz):
 
-* coverage: how much of the question (its content tokens, weighted by rarity) the entry's
-  vocabulary explains. Words the knowledge base has never seen count against it as much as
-  its rarest word, which is what declines "kernel of corn" or "git rebase vs merge"; so chat
-  filler must be a stopword (`bot.core.normalize`), and unknown numbers count for nothing. A typo
-  of a known word (same first letter, rapidfuzz ratio >= TYPO_CUTOFF) counts as that word.
-* similarity: the best rapidfuzz score of the question against the entry's title, example
-  questions and keywords (tokens sorted, so word order does not matter).
+* in_domain: the share of the question's weight that the knowledge base knows at all. A word's
+  weight is how rare it is in English (`bot.core.normalize`), so a rare word the knowledge has
+  never seen ("terraform") sinks a question while a common framing word ("regarded") barely
+  counts. A typo of a known word (same first letter, rapidfuzz ratio >= TYPO_CUTOFF) counts as
+  that word.
+* likelihood: which entry's words the question's words most likely come from, as a naive Bayes
+  posterior over entries (each word weighted by its weight and IDF), so every word of a long
+  message adds its evidence.
+* fit: how much of the question one entry explains (its key phrases in full, its answer text by
+  BODY_SHARE), times the similarity of the question to the closest key phrase (an IDF-weighted
+  F1 of their stems). A long message is also read sentence by sentence (the sentence that asks
+  is often one of several) and the best reading counts.
 
-score = 100 * coverage * sqrt(similarity / 100). Since similarity <= 100, coverage alone
-bounds the score, so similarity is only computed for entries whose coverage could pass.
+confidence = 100 * in_domain * likelihood * sqrt(fit / 100), where likelihood is the entry's
+posterior over the likeliest entry's (1 for the likeliest). Bands by the thresholds below.
 """
 
 from __future__ import annotations
@@ -19,19 +25,55 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Band, Candidate, Entry, KnowledgeBase, Match
-from bot.core.normalize import Normalizer
+from bot.core.normalize import SCOPE_PREFIX, Normalizer, Token, english_zipf
 from bot.core.text import clean_question
 
-ANSWER_THRESHOLD = 72.0  # defaults of MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD
-SUGGEST_THRESHOLD = 52.0
+# Defaults of MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, chosen on the recognition
+# benchmark's dev set (benchmarks/bench_recognition.py): suggest where at least 95% of the
+# off-topic questions stay declined; answer a little above, where wrong answers are rare and the
+# least sure right ones become "did you mean" choices.
+ANSWER_THRESHOLD = 46.0
+SUGGEST_THRESHOLD = 45.5
+ANSWER_MARGIN = 3.0
+SHARPNESS = 0.15  # how much a flat likelihood over entries lowers the confidence
+BODY_SHARE = 0.5  # a word only in an entry's answer text explains this much of itself
+BODY_COUNT = 0.3  # and counts this much as evidence for the entry
+SMOOTHING = 0.1  # naive Bayes' additive smoothing of word counts
+IN_DOMAIN_POWER = 2.0  # unknown rare words cost more than their share
+SCOPE_WEIGHT = 2.0  # a word of a topic next door (scope.yaml) counts as two unknown rare words
 TYPO_CUTOFF = 80  # rapidfuzz ratio for a misspelt word to count as a known one
 TYPO_MIN_LENGTH = 4  # shorter words are too ambiguous to correct
+TYPO_MAX_ZIPF = 2.5  # a word at least this common in English is no typo
+LONG_QUESTION_WORDS = 12  # longer messages are also read sentence by sentence
 RUNNER_UPS = 3
+KEY_MARGIN = 1.0  # a word the knowledge uses this much more often than English (in Zipf)...
+KEY_SPAN = 1.5  # ...starts to count as a key word, in full this much further on
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Per entry, how well one reading of a question fits it (0-100), and through which of its
+    key phrases."""
+
+    scores: np.ndarray
+    phrase_rows: np.ndarray  # per entry, the most similar key phrase (-1: none)
+
+
+def readings_of(question: str) -> list[str]:
+    """The whole question and, for a long one, its first sentence and each sentence that asks."""
+    if len(question.split()) <= LONG_QUESTION_WORDS:
+        return [question]
+    sentences = [part.strip() for part in _SENTENCE_END.split(question) if part.strip()]
+    asking = [sentence for sentence in sentences if sentence.endswith("?")]
+    return list(dict.fromkeys([question, *sentences[:1], *asking]))
 
 
 class Matcher:
@@ -46,107 +88,264 @@ class Matcher:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self.entries: list[Entry] = list(knowledge.entries.values())
-        self.normalizer = Normalizer(knowledge.vocabulary)
+        self.normalizer = Normalizer(knowledge.vocabulary, knowledge.scope)
 
-        phrases: list[str] = []
-        sources: list[str] = []
+        share: defaultdict[str, dict[int, float]] = defaultdict(dict)  # explained by an entry
+        count: defaultdict[str, dict[int, float]] = defaultdict(dict)  # evidence for an entry
+        phrases: list[list[Token]] = []
+        self.phrase_source: list[str] = []
         owners: list[int] = []
-        postings: defaultdict[str, set[int]] = defaultdict(set)
         for index, entry in enumerate(self.entries):
+            for token in self.normalizer.tokens(entry.answer):
+                if token.weight > 0:
+                    share[token.stem][index] = BODY_SHARE
+                    count[token.stem][index] = BODY_COUNT
             for phrase in [entry.title, *entry.questions, *entry.keywords]:
-                canonical = " ".join(sorted(set(self.normalizer.tokenize(phrase))))
-                if not canonical:
-                    continue
-                phrases.append(canonical)
-                sources.append(phrase)
-                owners.append(index)
-                for token in canonical.split():
-                    postings[token].add(index)
+                tokens = [token for token in self.normalizer.tokens(phrase) if token.weight > 0]
+                for token in tokens:
+                    share[token.stem][index] = 1.0
+                    count[token.stem][index] = count[token.stem].get(index, 0.0) + 1.0
+                if tokens:
+                    phrases.append(tokens)
+                    self.phrase_source.append(phrase)
+                    owners.append(index)
 
-        self.phrase_text = np.array(phrases, dtype=object)
-        self.phrase_source = sources
-        self.phrase_owner = np.array(owners, dtype=np.int64)
         total = len(self.entries)
-        self.postings = {token: np.fromiter(ids, dtype=np.int64) for token, ids in postings.items()}
-        self.weight = {
-            token: math.log(1 + total / len(ids)) for token, ids in self.postings.items()
+        self.keyness = self._keyness()
+        self.share = {stem: _sparse(found) for stem, found in share.items()}
+        self.idf = {
+            stem: math.log(1 + total / len(found)) / math.log(1 + total)
+            for stem, found in share.items()
         }
-        self.unknown_weight = math.log(1 + total)
-        # Typos keep the first letter ("kernal", "dcoker"); other words that merely contain a
-        # known one ("resize", "unsecure") are different words.
-        self.vocabulary_by_initial: defaultdict[str, list[str]] = defaultdict(list)
-        for token in self.postings:
-            self.vocabulary_by_initial[token[0]].append(token)
+        # Naive Bayes: log P(word | entry) for the entries that have the word, and the smoothed
+        # log P of a word an entry lacks; a question's score per entry adds up its words.
+        counts_per_entry = np.zeros(total)
+        for found in count.values():
+            for index, value in found.items():
+                counts_per_entry[index] += value
+        denominator = counts_per_entry + SMOOTHING * len(count)
+        self.unseen_log = np.log(SMOOTHING / denominator)
+        self.seen_log: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for stem, found in count.items():
+            entries, values = _sparse(found)
+            gain = np.log((values + SMOOTHING) / denominator[entries]) - self.unseen_log[entries]
+            self.seen_log[stem] = (entries, gain)
+        # Key phrases as weighted bags of stems, for the similarity of a question to each.
+        in_phrases: defaultdict[str, list[int]] = defaultdict(list)
+        self.phrase_weight = np.zeros(len(phrases))
+        for row, tokens in enumerate(phrases):
+            for token in tokens:
+                in_phrases[token.stem].append(row)
+                self.phrase_weight[row] += token.weight * self.idf[token.stem]
+        self.in_phrases = {stem: np.array(rows) for stem, rows in in_phrases.items()}
+        # A question that says exactly what one entry's key phrase says is that entry's: a
+        # verbatim example question answers itself. Phrases two entries share decide nothing.
+        owner_of: defaultdict[frozenset[str], set[int]] = defaultdict(set)
+        row_of: dict[frozenset[str], int] = {}
+        for row, tokens in enumerate(phrases):
+            stems = frozenset(token.stem for token in tokens)
+            owner_of[stems].add(owners[row])
+            row_of.setdefault(stems, row)
+        self.exact = {
+            stems: (next(iter(found)), row_of[stems])
+            for stems, found in owner_of.items()
+            if len(found) == 1
+        }
+        self.phrase_owner = np.array(owners, dtype=np.int64)
+        # Typos keep the first letter ("kernal", "dcoker") and the length, give or take two
+        # letters; words that merely contain a known one ("resize", "standup") are others.
+        self.stem_of_word: dict[str, str] = {}
+        for entry in self.entries:
+            for text in [entry.title, *entry.questions, *entry.keywords, entry.answer]:
+                for token in self.normalizer.tokens(text):
+                    if token.word and token.stem in self.share:
+                        self.stem_of_word.setdefault(token.word, token.stem)
+        self.words_by_initial: defaultdict[str, list[str]] = defaultdict(list)
+        for word in self.stem_of_word:
+            self.words_by_initial[word[0]].append(word)
 
-    def _known(self, token: str) -> str | None:
-        """The vocabulary word `token` stands for (itself, or a typo of it), if any."""
-        if token in self.postings:
-            return token
-        if len(token) < TYPO_MIN_LENGTH or not re.search(r"[a-z]", token):
+    def _keyness(self) -> dict[str, float]:
+        """Per stem, 0-1: how much more often the knowledge uses its word than English does.
+        "image", "host" or "start" are common English but key words here: they count in full."""
+        counts: defaultdict[str, int] = defaultdict(int)
+        zipf: dict[str, float] = {}
+        for entry in self.entries:
+            for text in [entry.title, *entry.questions, *entry.keywords, entry.answer]:
+                for token in self.normalizer.tokens(text):
+                    counts[token.stem] += 1
+                    if token.word:
+                        zipf[token.stem] = max(zipf.get(token.stem, 0.0), english_zipf(token.word))
+        total = sum(counts.values())
+        return {
+            stem: min(
+                1.0,
+                max(0.0, (math.log10(count / total * 1e9) - zipf[stem] - KEY_MARGIN) / KEY_SPAN),
+            )
+            for stem, count in counts.items()
+            if stem in zipf
+        }
+
+    def _known(self, token: Token) -> str | None:
+        """The vocabulary stem `token` stands for (its own, or the one it misspells), if any.
+        A real English word ("party", "chrome") is not a typo of a known one."""
+        if token.stem in self.share:
+            return token.stem
+        word = token.word
+        if len(word) < TYPO_MIN_LENGTH or not re.search(r"[a-z]", word):
             return None
-        found = process.extractOne(
-            token,
-            self.vocabulary_by_initial.get(token[0], []),
-            scorer=fuzz.ratio,
-            score_cutoff=TYPO_CUTOFF,
-        )
-        return found[0] if found else None
+        if english_zipf(word) >= TYPO_MAX_ZIPF:
+            return None
+        alike = [
+            known
+            for known in self.words_by_initial.get(word[0], [])
+            if abs(len(known) - len(word)) <= 2
+            and not known.startswith(word)
+            and not word.startswith(known)
+        ]
+        found = process.extractOne(word, alike, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        return self.stem_of_word[found[0]] if found else None
 
-    def coverage(self, tokens: list[str]) -> np.ndarray:
-        """Per entry, the share of the question's token weight that the entry knows."""
-        covered = np.zeros(len(self.entries))
-        total = 0.0
+    def _resolve(
+        self, tokens: list[Token], next_door: int = 0
+    ) -> tuple[list[tuple[str, float]], float]:
+        """The known stems of `tokens` with their weights, and the in_domain share, counting
+        `next_door` words of topics the bot does not cover (scope.yaml) against it."""
+        known: list[tuple[str, float]] = []
+        known_weight, unknown_weight = 0.0, next_door * SCOPE_WEIGHT
         for token in tokens:
-            known = self._known(token)
-            if known is None:
-                if not token.isdigit():  # "the 30 second version": a number names no topic
-                    total += self.unknown_weight
+            if token.weight == 0 or token.stem.startswith(SCOPE_PREFIX):
                 continue
-            total += self.weight[known]
-            covered[self.postings[known]] += self.weight[known]
-        return covered / total if total else covered
+            stem = self._known(token)
+            if stem is None:
+                unknown_weight += token.weight
+            else:
+                weight = max(token.weight, self.keyness.get(stem, 0.0))
+                known.append((stem, weight))
+                known_weight += weight
+        if not known:
+            return [], 0.0
+        return known, (known_weight / (known_weight + unknown_weight)) ** IN_DOMAIN_POWER
+
+    def _posterior(self, known: list[tuple[str, float]]) -> np.ndarray:
+        """Naive Bayes posterior over entries, each word weighted by its weight and IDF."""
+        log_score = np.zeros(len(self.entries))
+        for stem, weight in known:
+            evidence = weight * self.idf[stem]
+            log_score += evidence * self.unseen_log
+            entries, gain = self.seen_log[stem]
+            log_score[entries] += evidence * gain
+        posterior: np.ndarray = np.exp(log_score - np.max(log_score))
+        posterior /= posterior.sum()
+        return posterior
+
+    def _fit(self, known: list[tuple[str, float]]) -> Fit:
+        """How much of one reading each entry explains, times its closest key phrase's F1."""
+        explained = np.zeros(len(self.entries))
+        overlap = np.zeros(len(self.phrase_weight))
+        specific_total = 0.0
+        for stem, weight in known:
+            specific = weight * self.idf[stem]
+            specific_total += specific
+            entries, shares = self.share[stem]
+            explained[entries] += specific * shares
+            if stem in self.in_phrases:
+                overlap[self.in_phrases[stem]] += specific
+        scores = np.zeros(len(self.entries))
+        phrase_rows = np.full(len(self.entries), -1, dtype=np.int64)
+        # The confidence is at most 100 * explained: entries below the suggest threshold there
+        # cannot pass, so their phrases are not compared.
+        hopeful = 100 * explained / specific_total >= self.suggest_threshold
+        rows = np.flatnonzero((overlap > 0) & hopeful[self.phrase_owner])
+        if rows.size == 0:
+            return Fit(scores, phrase_rows)
+        precision = np.minimum(overlap[rows] / self.phrase_weight[rows], 1.0)
+        recall = overlap[rows] / specific_total
+        similarity = 2 * precision * recall / (precision + recall)
+        owners = self.phrase_owner[rows]
+        order = np.lexsort((-similarity, owners))  # per owner, its most similar phrase first
+        first = np.flatnonzero(np.r_[True, owners[order][1:] != owners[order][:-1]])
+        entries = owners[order][first]
+        scores[entries] = (
+            100 * explained[entries] / specific_total * np.sqrt(similarity[order][first])
+        )
+        phrase_rows[entries] = rows[order][first]
+        return Fit(scores, phrase_rows)
+
+    def _confidence(self, text: str, next_door: int) -> Fit | None:
+        """One reading's confidence per entry (0-100); None when it says nothing known."""
+        known, in_domain = self._resolve(self.normalizer.tokens(text), next_door)
+        if not known:
+            return None
+        fit = self._fit(known)
+        likelihood = self._posterior(known)
+        sharpness = likelihood.max() ** SHARPNESS  # a question many entries explain is vaguer
+        likelihood /= likelihood.max()  # the likeliest entry 1, the others less
+        scores = 100 * in_domain * sharpness * likelihood * np.sqrt(fit.scores / 100)
+        return Fit(scores, fit.phrase_rows)
+
+    def confidence(self, question: str, next_door: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry, the confidence (0-100) that it answers `question`, from its best reading,
+        and the key phrase that fits it best (-1: none). `next_door` words of topics the bot
+        does not cover, anywhere in the question, count against every reading."""
+        readings = [
+            reading
+            for text in readings_of(question)
+            if (reading := self._confidence(text, next_door)) is not None
+        ]
+        if not readings:
+            return np.zeros(len(self.entries)), np.full(len(self.entries), -1, dtype=np.int64)
+        stacked = np.stack([reading.scores for reading in readings])
+        best = np.argmax(stacked, axis=0)
+        rows = np.stack([reading.phrase_rows for reading in readings])
+        return stacked.max(axis=0), rows[best, np.arange(len(self.entries))]
 
     def match(self, question: str) -> Match:
         """Score `question` against every entry and sort it into a band."""
-        tokens = list(dict.fromkeys(self.normalizer.tokenize(question)))
         readable = clean_question(question)
-        if not tokens:
-            return Match(question=readable, band=Band.NONE, best=None)
-        known = [self._known(token) or token for token in tokens]
-        coverage = self.coverage(tokens)
-        floor = self.suggest_threshold / 100
-        hopeful = np.flatnonzero(coverage >= floor)
-        if hopeful.size == 0:
-            return Match(question=readable, band=Band.NONE, best=None)
-
-        wanted = np.zeros(len(self.entries), dtype=bool)
-        wanted[hopeful] = True
-        rows = np.flatnonzero(wanted[self.phrase_owner])
-        choices = self.phrase_text[rows]
-        query = " ".join(sorted(set(known)))
-        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float32)[0]
-
-        owners = self.phrase_owner[rows]
-        best_similarity = np.zeros(len(self.entries), dtype=np.float32)
-        np.maximum.at(best_similarity, owners, similarity)
-        scores = 100 * coverage * np.sqrt(best_similarity / 100)
-
-        order = hopeful[np.argsort(-scores[hopeful], kind="stable")][: RUNNER_UPS + 1]
-        candidates = []
-        for index in order:
-            if scores[index] < self.suggest_threshold:
-                break
-            mine = rows[owners == index]
-            best_row = mine[np.argmax(similarity[owners == index])]
-            candidates.append(
-                Candidate(
-                    entry=self.entries[index],
-                    score=round(float(scores[index]), 1),
-                    phrase=self.phrase_source[best_row],
-                )
+        picture = self.normalizer.asks_for_picture(readable)
+        tokens = self.normalizer.tokens(readable)
+        next_door = [
+            token.stem.removeprefix(SCOPE_PREFIX)
+            for token in tokens
+            if token.stem.startswith(SCOPE_PREFIX)
+        ]
+        out_of_scope = next_door[0] if next_door else None
+        scores, rows = self.confidence(readable, len(next_door))
+        asked = frozenset(token.stem for token in tokens if token.weight)
+        if asked in self.exact:
+            index, row = self.exact[asked]
+            scores[index], rows[index] = 100.0, row
+        order = [
+            index
+            for index in np.argsort(-scores, kind="stable")[: RUNNER_UPS + 1]
+            if scores[index] >= self.suggest_threshold and rows[index] >= 0
+        ]
+        candidates = [
+            Candidate(
+                entry=self.entries[index],
+                score=round(float(scores[index]), 1),
+                phrase=self.phrase_source[rows[index]],
             )
+            for index in order
+        ]
         if not candidates:
-            return Match(question=readable, band=Band.NONE, best=None)
+            return Match(
+                question=readable,
+                band=Band.NONE,
+                best=None,
+                picture=picture,
+                out_of_scope=out_of_scope,
+            )
         best = candidates[0]
-        band = Band.ANSWER if best.score >= self.answer_threshold else Band.SUGGEST
-        return Match(question=readable, band=band, best=best, runner_ups=candidates[1:])
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        lead = best.score - runner_up >= ANSWER_MARGIN or best.score == 100.0
+        sure = best.score >= self.answer_threshold and lead
+        band = Band.ANSWER if sure else Band.SUGGEST
+        return Match(
+            question=readable, band=band, best=best, runner_ups=candidates[1:], picture=picture
+        )
+
+
+def _sparse(found: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """A {entry index: value} dict as index and value arrays."""
+    return np.fromiter(found, dtype=np.int64), np.fromiter(found.values(), dtype=float)

@@ -83,7 +83,7 @@ class EntryFrontMatter(Strict):
     related: list[Slug] = []
     comparison: list[Slug | ComparisonRow] = []
     diagram: Slug | None = None
-    sources: list[HttpUrl] = []
+    sources: list[HttpUrl] = Field(min_length=1)  # where its facts come from
 
 
 class Entry(Strict):
@@ -171,18 +171,42 @@ class QuizAnswer(BaseModel):
 # --- vocabulary -------------------------------------------------------------
 
 
-class Vocabulary(Strict):
-    """How people name things (`knowledge/vocabulary.yaml`): each spelling, short form or
-    product folded into the one word the entries use, and phrases folded into one token."""
+Word = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
 
-    aliases: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")], Text] = {}
-    phrases: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+ [a-z0-9]+$")], Text] = {}
+
+class Vocabulary(Strict):
+    """How people name things (`knowledge/vocabulary.yaml`): spellings and short forms folded
+    into the word the entries use, two-word phrases read as one token, products linked to what
+    they are, and the words that ask for a picture."""
+
+    aliases: dict[Word, Word] = {}
+    phrases: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+ [a-z0-9]+$")], Word] = {}
+    products: dict[Word, list[Word]] = {}
+    picture: list[Word] = []
+
+
+class ScopeTopic(Strict):
+    """A topic next door that the bot does not cover (`knowledge/scope.yaml`): its words count
+    against a question, and a question declined for it is pointed to the right docs."""
+
+    id: Slug
+    name: Text
+    words: list[Word] = Field(min_length=1)
+    docs: HttpUrl
+
+
+class Scope(Strict):
+    """What the bot covers, in a line it can say, and the topics next door it does not."""
+
+    covers: Text
+    topics: list[ScopeTopic] = []
 
 
 class KnowledgeBase(Strict):
     """Everything loaded from a knowledge folder, validated as a whole."""
 
     vocabulary: Vocabulary = Vocabulary()
+    scope: Scope | None = None
     entries: dict[str, Entry]
     matrix: list[MatrixRow]
     diagrams: dict[str, DiagramSpec]
@@ -220,6 +244,8 @@ class Match(BaseModel):
     band: Band
     best: Candidate | None
     runner_ups: list[Candidate] = Field(default_factory=list, max_length=3)
+    picture: bool = False  # the question asks for a diagram or picture
+    out_of_scope: str | None = None  # the id of a scope topic the question names
 
     @property
     def entry(self) -> Entry | None:

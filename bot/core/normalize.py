@@ -1,27 +1,79 @@
-"""Turn text typed in Slack into canonical tokens, the same way for questions and entries.
+"""Text -> tokens, the same way for questions and for the knowledge.
 
-The domain's words (aliases, phrases) come from `knowledge/vocabulary.yaml`; only plain English
-stopwords live here.
+A token is a word's stem (PyStemmer's English Snowball, so deploy, deployed and deployment
+meet), after the knowledge's vocabulary (`knowledge/vocabulary.yaml`) has folded spellings,
+phrases and products. Beside each token is how rare its word is in English (wordfreq): framing
+words such as "point", "regarded" or "manage" are common, so an unknown one barely counts;
+"kubernetes" or "terraform" are rare, so an unknown one counts against a question in full.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
 
+import Stemmer
 from rapidfuzz import fuzz
 
-from bot.core.models import Vocabulary
+from bot.core.models import Scope, Vocabulary
 from bot.core.text import MAX_QUESTION_CHARS, strip_slack_markup
 
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_APOSTROPHE = re.compile("['\u2019]")  # straight and typographic
 # "2gb", "30s", "5mins": a number glued to its unit reads as one unknown word; split them.
 _NUMBER_UNIT = re.compile(r"\b(\d+(?:\.\d+)?)(kb|mb|gb|tb|megs?|gigs?|ms|s|secs?|mins?|m)\b")
+_SHORT_UNITS = {"s": "sec", "m": "min"}
 # "should I use / pick / go with": a request for a decision, unlike "how worried should we be".
 _DECISION = re.compile(r"\bshould (?:i|we) (?:use|pick|choose|go with|go for)\b")
 
-_SHORT_UNITS = {"s": "sec", "m": "min"}
+# English commonness on wordfreq's Zipf scale: "the" 7.7, "use" 5.8, "image" 4.9, "kernel"
+# 3.6, "hypervisor" 2.2. At COMMON and above a word frames a question; at RARE and below it
+# names a topic; in between it is partly both.
+COMMON_ZIPF = 5.8
+RARE_ZIPF = 3.0
+WORDLIST = "small"  # wordfreq's list of common words: quick to load; the rest count as rare
+
+PHRASE_TYPO_CUTOFF = 80  # "virtual machien" still folds: the second word may be misspelt
+PHRASE_TYPO_MIN_LENGTH = 5
+
+# "docker in a VM", "Linux containers on Windows": a place word before one of these adds the
+# token "in-<place>", so running one thing on another is not read as comparing the two, and
+# "Linux on Windows" differs from "Windows on Linux".
+PLACE_WORDS = frozenset({"in", "inside", "within", "on", "into", "under", "atop"})
+PLACES = frozenset({"vm", "windows", "linux", "mac", "kubernetes", "wsl", "wsl2", "docker"})
+PLACE_FILLERS = frozenset({"a", "an", "the", "my", "our", "your", "their", "top", "of", "her"})
+
+SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def english_zipf(word: str) -> float:
+    """How common `word` is in English, on the Zipf scale (0: not in the list)."""
+    from wordfreq import zipf_frequency  # imported on first use: it takes a quarter second
+
+    return float(zipf_frequency(word, "en", wordlist=WORDLIST))
+
+
+def rarity(word: str) -> float:
+    """0 for the commonest English words, 1 for rare ones and numbers-with-letters."""
+    if word.isdigit():
+        return 0.0
+    zipf = english_zipf(word)
+    return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - RARE_ZIPF)))
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token of a text: the stem compared, and how much its word says (0 to 1)."""
+
+    stem: str
+    weight: float
+    word: str = ""  # the word it came from (empty for tokens the vocabulary made)
 
 
 def _split_number_unit(found: re.Match[str]) -> str:
@@ -29,82 +81,35 @@ def _split_number_unit(found: re.Match[str]) -> str:
     return f"{number} {_SHORT_UNITS.get(unit, unit)}"
 
 
-# Words that carry no topic: greetings, question shape, pronouns, filler. Chat adds its own
-# filler ("hey team, sorry for the dumb question"): left in, each such word would count as
-# an unknown topic word and sink a real question.
-STOPWORDS = frozenset(
-    """
-    a about actual actually again ages ago all almost already also although always am an and
-    another any anybody anyone anything anyway are arent around as ask asked asking asks at away
-    back background basic basically be because been before beginner being best better between
-    borrow borrows box bring brings but by call can cant carries carry certain certainly cheers
-    clarify clear clearly colleague colleagues come comes coming concept concepts confused
-    confusing correct could couldnt curious currently day days deal define defined definitely
-    definition did didnt do does doesnt doing done dont dr dumb dummies during each easy eg
-    either eli eli5 else english especially etc even ever every everybody everyone everything
-    exactly example explain explained few fewer fine first five folks for from generally get
-    gets getting give glad go going got great guess guys had has hasnt have havent hear heard
-    hearing hello help here hey hi hii hmm honest honestly how however i idea ie if im in
-    instead into is isnt it its ive just keep keeps kind kinda know laptop laptops last later
-    layman least less let lets like literally little lol look looking lot lots main mainly make
-    makes manager many matter matters maybe me mean meaning means meant might mind more most
-    much multiple must my need never new newbie nice noob now of often oh ok okay on once one
-    only or other others our over people per perhaps person plain please pls plz point possible
-    possibly pretty probably prod production project put q question questions quick quickly
-    quite rather read really reason right roughly said say saying says see seem seems sense
-    setup several shall ship ships should shouldnt silly simple simply since slack so some
-    somebody someone something somewhat soon sorry sort specific specifically stand stands still
-    stuff stupid su sure team teammate tell term terms than thank thanks that thats the their
-    them then there these they theyre thing things this those though thought through thx tl tldr
-    to today too top topic total totally try trying ty u um under understand understanding
-    unless until up us usually version very via vs wait wanna want wanted wanting wants was
-    wasnt wat way we weird well went were werent weve what whatever whats when where whether
-    which while who whose wht why will with without wonder wondering wont word words work worked
-    working works worried worry would wouldnt wut ya yeah yes yet yo you your youre
-    """.split()
-)
-
-UNSTEMMED = frozenset({"windows"})  # the OS, not the plural of "window"
-PHRASE_TYPO_CUTOFF = 80  # "virtual machien" still folds: the second word may be misspelt
-PHRASE_TYPO_MIN_LENGTH = 5
-
-# "docker in a VM", "containers on VMs": a place word before "vm" becomes the token "inside",
-# so running containers inside VMs is not mistaken for comparing the two.
-PLACE_WORDS = frozenset({"in", "inside", "within", "on", "into"})
-PLACE_FILLERS = frozenset({"a", "an", "the", "my", "our", "your", "their", "top", "of"})
-
-
-def _mark_inside(tokens: list[str]) -> list[str]:
-    """Turn a place word followed (past fillers) by "vm" into the content token "inside"."""
-    marked = list(tokens)
-    for index, token in enumerate(tokens):
-        if token not in PLACE_WORDS:
-            continue
-        after = (t for t in tokens[index + 1 :] if t not in PLACE_FILLERS)
-        if next(after, None) == "vm":
-            marked[index] = "inside"
-    return marked
+def words_of(text: str) -> list[str]:
+    """The lower-case words of `text`: no Slack markup, emoji codes or punctuation."""
+    text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
+    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", text))
+    text = _DECISION.sub(" choose ", text)
+    return _WORD.findall(_NUMBER_UNIT.sub(_split_number_unit, text))
 
 
 class Normalizer:
-    """Canonical content tokens of a text, with the knowledge's vocabulary (aliases, phrases)."""
+    """Tokens of a text, with the knowledge's vocabulary."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, scope: Scope | None = None) -> None:
+        self.scope_words = {
+            word: topic.id for topic in (scope.topics if scope else []) for word in topic.words
+        }
         self.aliases = vocabulary.aliases
+        self.products = vocabulary.products
+        self.picture = frozenset(vocabulary.picture)
         self.phrases: dict[tuple[str, str], str] = {}
         self.phrases_by_first: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for phrase, token in vocabulary.phrases.items():
             first, second = phrase.split()
             self.phrases[(first, second)] = token
             self.phrases_by_first[first].append((second, token))
-
-    def _stem(self, token: str) -> str:
-        token = self.aliases.get(token, token)
-        if token in UNSTEMMED:
-            return token
-        if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-            token = self.aliases.get(token[:-1], token[:-1])
-        return token
+        # Phrases, products and kinds are the domain's own words: they always count in full.
+        self.domain = frozenset(
+            [*self.phrases.values(), *self.products]
+            + [kind for kinds in self.products.values() for kind in kinds]
+        )
 
     def _phrase(self, first: str, second: str) -> str | None:
         """The token a two-word phrase folds into, tolerating a typo in the second word."""
@@ -119,22 +124,53 @@ class Normalizer:
                 return token
         return None
 
-    def _fold_phrases(self, words: list[str]) -> list[str]:
+    def _fold(self, words: list[str]) -> list[str]:
+        """Phrases as one word, then aliases."""
         folded: list[str] = []
         index = 0
         while index < len(words):
             pair = index + 1 < len(words)
             token = self._phrase(words[index], words[index + 1]) if pair else None
-            folded.append(token or words[index])
+            folded.append(token or self.aliases.get(words[index], words[index]))
             index += 2 if token else 1
         return folded
 
+    def _places(self, words: list[str]) -> list[str]:
+        """`in-<place>` for each place word followed, past fillers, by a place."""
+        found = []
+        for index, word in enumerate(words):
+            if word in PLACE_WORDS:
+                after = (w for w in words[index + 1 :] if w not in PLACE_FILLERS)
+                place = next(after, None)
+                if place in PLACES:
+                    found.append(f"in-{place}")
+        return found
+
+    def tokens(self, text: str) -> list[Token]:
+        """Every token of `text` once, with its weight (the most its words gave it)."""
+        words = self._fold(words_of(text))
+        expanded = [*words, *self._places(words)]
+        for word in words:
+            expanded.extend(self.products.get(word, ()))
+        found: dict[str, Token] = {}
+        for word in expanded:
+            if word in self.picture:
+                continue
+            if word in self.scope_words:
+                stem = SCOPE_PREFIX + self.scope_words[word]
+                found[stem] = Token(stem, 1.0)
+                continue
+            made = word in self.domain or word.startswith("in-")  # by the vocabulary
+            stem = word if word.startswith("in-") else _stemmer.stemWord(word)
+            weight = 1.0 if made else rarity(word)
+            if stem not in found or found[stem].weight < weight:
+                found[stem] = Token(stem, weight, "" if made else word)
+        return list(found.values())
+
     def tokenize(self, text: str) -> list[str]:
-        """Content tokens of `text`: lower case, no markup, no stopwords, aliases folded."""
-        text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
-        text = _DECISION.sub(" choose ", _EMOJI.sub(" ", text).replace("'", ""))
-        text = _NUMBER_UNIT.sub(_split_number_unit, text)
-        words = _NON_WORD.sub(" ", text).split()[: MAX_QUESTION_CHARS // 3]
-        folded = self._fold_phrases(words)
-        tokens = _mark_inside([word if word in STOPWORDS else self._stem(word) for word in folded])
-        return [token for token in tokens if token not in STOPWORDS]
+        """The stems of `text` that say something (weight above 0), in order."""
+        return [token.stem for token in self.tokens(text) if token.weight > 0]
+
+    def asks_for_picture(self, text: str) -> bool:
+        """True when the text asks for a diagram or picture ("draw the docker stack")."""
+        return not self.picture.isdisjoint(words_of(text))

@@ -14,6 +14,7 @@ GOOD_ENTRY = """---
 id: {id}
 title: A title
 questions: [what is this]
+sources: [https://docs.docker.com/]
 related: {related}
 ---
 Some answer.
@@ -73,7 +74,8 @@ def test_duplicate_id(folder: Path) -> None:
 
 def test_unknown_diagram_and_comparison_row(folder: Path) -> None:
     (folder / "entries" / "refs.md").write_text(
-        "---\nid: refs\ntitle: T\nquestions: [q]\ndiagram: nope\ncomparison: [nope]\n---\nbody\n"
+        "---\nid: refs\ntitle: T\nquestions: [q]\nsources: [https://docs.docker.com/]\n"
+        "diagram: nope\ncomparison: [nope]\n---\nbody\n"
     )
     problems = _problems(folder)
     assert "refs.md: diagram: unknown diagram 'nope'" in problems
@@ -96,3 +98,17 @@ def test_broken_shared_file(folder: Path) -> None:
 
 def test_empty_folder(tmp_path: Path) -> None:
     assert "no 'entries/' folder" in _problems(tmp_path)
+
+
+def test_an_entry_without_sources_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    (folder / "entries").mkdir(parents=True)
+    (folder / "entries" / "bare.md").write_text("---\nid: bare\ntitle: T\nquestions: [q]\n---\nx\n")
+    (folder / "entries" / "bad.md").write_text(
+        "---\nid: bad\ntitle: T\nquestions: [q]\nsources: [not a url]\n---\nx\n"
+    )
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(folder)
+    problems = "\n".join(error.value.problems)
+    assert "bare.md: sources: Field required" in problems
+    assert "bad.md: sources.0:" in problems

@@ -22,7 +22,10 @@ QUESTION = """
 """
 
 
-ENTRY = "---\nid: {id}\ntitle: {id}\nquestions: [what is {id}]\n---\nAn answer.\n"
+ENTRY = (
+    "---\nid: {id}\ntitle: {id}\nquestions: [what is {id}]\nsources: [https://docs.docker.com/]\n"
+    "---\nAn answer.\n"
+)
 TOUR = "title: T\nsteps:\n  - {entry: image-size, intro: a}\n  - {entry: start-time, intro: b}\n"
 
 
