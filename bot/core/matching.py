@@ -90,18 +90,28 @@ class Matcher:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.normalizer = Normalizer(knowledge.vocabulary, knowledge.scope)
 
+        answers = [self.normalizer.tokens(entry.answer) for entry in self.entries]
+        key_phrases = [
+            [
+                (phrase, self.normalizer.tokens(phrase))
+                for phrase in [e.title, *e.questions, *e.keywords]
+            ]
+            for e in self.entries
+        ]
+        everything = [*answers, *(tokens for found in key_phrases for _, tokens in found)]
+        self.keyness = _keyness(everything)
         share: defaultdict[str, dict[int, float]] = defaultdict(dict)  # explained by an entry
         count: defaultdict[str, dict[int, float]] = defaultdict(dict)  # evidence for an entry
         phrases: list[list[Token]] = []
         self.phrase_source: list[str] = []
         owners: list[int] = []
-        for index, entry in enumerate(self.entries):
-            for token in self.normalizer.tokens(entry.answer):
+        for index in range(len(self.entries)):
+            for token in answers[index]:
                 if token.weight > 0:
                     share[token.stem][index] = BODY_SHARE
                     count[token.stem][index] = BODY_COUNT
-            for phrase in [entry.title, *entry.questions, *entry.keywords]:
-                tokens = [token for token in self.normalizer.tokens(phrase) if token.weight > 0]
+            for phrase, phrase_tokens in key_phrases[index]:
+                tokens = [token for token in phrase_tokens if token.weight > 0]
                 for token in tokens:
                     share[token.stem][index] = 1.0
                     count[token.stem][index] = count[token.stem].get(index, 0.0) + 1.0
@@ -111,7 +121,6 @@ class Matcher:
                     owners.append(index)
 
         total = len(self.entries)
-        self.keyness = self._keyness()
         self.share = {stem: _sparse(found) for stem, found in share.items()}
         self.idf = {
             stem: math.log(1 + total / len(found)) / math.log(1 + total)
@@ -155,35 +164,13 @@ class Matcher:
         # Typos keep the first letter ("kernal", "dcoker") and the length, give or take two
         # letters; words that merely contain a known one ("resize", "standup") are others.
         self.stem_of_word: dict[str, str] = {}
-        for entry in self.entries:
-            for text in [entry.title, *entry.questions, *entry.keywords, entry.answer]:
-                for token in self.normalizer.tokens(text):
-                    if token.word and token.stem in self.share:
-                        self.stem_of_word.setdefault(token.word, token.stem)
+        for tokens in everything:
+            for token in tokens:
+                if token.word and token.stem in self.share:
+                    self.stem_of_word.setdefault(token.word, token.stem)
         self.words_by_initial: defaultdict[str, list[str]] = defaultdict(list)
         for word in self.stem_of_word:
             self.words_by_initial[word[0]].append(word)
-
-    def _keyness(self) -> dict[str, float]:
-        """Per stem, 0-1: how much more often the knowledge uses its word than English does.
-        "image", "host" or "start" are common English but key words here: they count in full."""
-        counts: defaultdict[str, int] = defaultdict(int)
-        zipf: dict[str, float] = {}
-        for entry in self.entries:
-            for text in [entry.title, *entry.questions, *entry.keywords, entry.answer]:
-                for token in self.normalizer.tokens(text):
-                    counts[token.stem] += 1
-                    if token.word:
-                        zipf[token.stem] = max(zipf.get(token.stem, 0.0), english_zipf(token.word))
-        total = sum(counts.values())
-        return {
-            stem: min(
-                1.0,
-                max(0.0, (math.log10(count / total * 1e9) - zipf[stem] - KEY_MARGIN) / KEY_SPAN),
-            )
-            for stem, count in counts.items()
-            if stem in zipf
-        }
 
     def _known(self, token: Token) -> str | None:
         """The vocabulary stem `token` stands for (its own, or the one it misspells), if any.
@@ -344,6 +331,26 @@ class Matcher:
         return Match(
             question=readable, band=band, best=best, runner_ups=candidates[1:], picture=picture
         )
+
+
+def _keyness(texts: list[list[Token]]) -> dict[str, float]:
+    """Per stem, 0-1: how much more often the knowledge uses its word than English does.
+    "image", "host" or "start" are common English but key words here: they count in full."""
+    counts: defaultdict[str, int] = defaultdict(int)
+    zipf: dict[str, float] = {}
+    for tokens in texts:
+        for token in tokens:
+            counts[token.stem] += 1
+            if token.word:
+                zipf[token.stem] = max(zipf.get(token.stem, 0.0), english_zipf(token.word))
+    total = sum(counts.values())
+    return {
+        stem: min(
+            1.0, max(0.0, (math.log10(count / total * 1e9) - zipf[stem] - KEY_MARGIN) / KEY_SPAN)
+        )
+        for stem, count in counts.items()
+        if stem in zipf
+    }
 
 
 def _sparse(found: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
