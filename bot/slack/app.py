@@ -24,7 +24,10 @@ from slack_bolt import Ack, App
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.config import Settings
 from bot.core.answers import Answers
@@ -38,6 +41,8 @@ from bot.store.resilient import ResilientStore, open_store
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 2  # each waits for the Retry-After Slack sent with the 429
+SERVER_ERROR_RETRIES = 2  # 5xx from Slack, with backoff
+SLACK_TIMEOUT_S = 10  # per Web API call; a stuck call fails rather than holding a thread
 # Listeners mostly wait on the Web API (a mention with a diagram makes four calls): Bolt's
 # default pool of 5 threads would cap each process at 5 replies in progress. More than 16
 # adds little here and more writers waiting for SQLite's lock under a backlog.
@@ -45,9 +50,19 @@ LISTENER_THREADS = 16
 
 
 def build_client(settings: Settings) -> WebClient:
-    """The Web API client: `SLACK_API_URL`, the bot token, and retries on HTTP 429."""
-    client = WebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    """The Web API client: `SLACK_API_URL`, the bot token, a timeout, and slack_sdk's retry
+    handlers for HTTP 429 and 5xx (a dropped connection is retried by its default one)."""
+    client = WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT_S,
+    )
+    client.retry_handlers.extend(
+        [
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ]
+    )
     return client
 
 

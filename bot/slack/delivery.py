@@ -46,8 +46,15 @@ def message_payload(message: BlockMessage) -> dict[str, Any]:
 def post_message(
     client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
 ) -> None:
-    """Post in a channel or DM, inside `thread_ts` when given."""
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message_payload(message))
+    """Post in a channel or DM, inside `thread_ts` when given. If Slack refuses the blocks
+    (`invalid_blocks`), the answer still goes out as its plain-text fallback."""
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message_payload(message))
+    except SlackApiError as error:
+        if error.response.get("error") != "invalid_blocks":
+            raise
+        log.error("Slack API %s; sending the plain text instead", describe_api_error(error))
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text)
 
 
 def post_ephemeral(client: WebClient, channel: str, user: str, message: BlockMessage) -> None:

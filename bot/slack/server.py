@@ -28,6 +28,7 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
@@ -42,6 +43,7 @@ DISPATCH_THREADS = 64
 # Seconds a listener may wait for acks in progress. Measured on bench_http bursts of 50:
 # 0 (no waiting) gave ack p99 85-214 ms, 0.05 gave 75-80 ms, 0.2 no better.
 LISTENER_MAX_WAIT = 0.05
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
 
 T = TypeVar("T")
 Scope = dict[str, Any]
@@ -122,12 +124,60 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         return response
 
 
-class HttpApp:
-    """The ASGI application: the readiness probe, and everything else to Bolt."""
+class Refused(Exception):
+    """A request refused at the edge, before Bolt: its status and why (for one log line)."""
 
-    def __init__(self, app: App, answers: Answers, acks: AcksFirst) -> None:
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """The request body, refused with 413 past MAX_BODY_BYTES: a declared length is refused
+    before a byte is read, an undeclared one as soon as it passes the limit."""
+    headers = dict(scope.get("headers") or [])
+    declared = headers.get(b"content-length", b"0")
+    if not declared.isdigit():
+        raise Refused(400, "content-length is not a number")
+    if int(declared) > MAX_BODY_BYTES:
+        raise Refused(413, f"declared body of {int(declared):,} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Refused(413, f"body past {MAX_BODY_BYTES:,} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    """An ASGI `receive` that hands Bolt the body already read."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+class HttpApp:
+    """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
+    checked it (size, then signature): a refused request costs one short log line, never its
+    body, and never reaches Bolt."""
+
+    def __init__(self, app: App, answers: Answers, acks: AcksFirst, signing_secret: str) -> None:
         self.answers = answers
         self.acks = acks
+        self.verifier = SignatureVerifier(signing_secret)
         self.slack = ThreadedSlackRequestHandler(
             app, ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
         )
@@ -137,9 +187,32 @@ class HttpApp:
             await self.slack(scope, receive, send)
         elif scope["path"] == HEALTH_PATH:
             await self._health(scope, send)
+        elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
+            await _send(send, 404, {"error": "not found"})
         else:
             with self.acks.acking():
-                await self.slack(scope, receive, send)
+                try:
+                    body = await read_body(scope, receive)
+                    self._verify(scope, body)
+                except Refused as refused:
+                    peer = (scope.get("client") or ["unknown"])[0]
+                    log.warning("refused a request from %s: %s", peer, refused.reason)
+                    await _send(send, refused.status, {"error": refused.reason})
+                    return
+                await self.slack(scope, replay(body), send)
+
+    def _verify(self, scope: Scope, body: bytes) -> None:
+        """401 unless Slack signed `body` with our signing secret, recently."""
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope.get("headers") or []
+        }
+        try:
+            valid = self.verifier.is_valid_request(body, headers)
+        except (ValueError, TypeError):  # a timestamp that is no number
+            valid = False
+        if not valid:
+            raise Refused(401, f"bad or missing signature ({len(body):,} bytes)")
 
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -165,7 +238,7 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
         memory=open_store_for(settings),
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
     )
-    return HttpApp(app, answers, acks)
+    return HttpApp(app, answers, acks, settings.slack_signing_secret)
 
 
 def create_app() -> HttpApp:

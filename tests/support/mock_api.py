@@ -37,6 +37,7 @@ class Failure(Enum):
     RATE_LIMITED = "rate_limited"  # HTTP 429 with Retry-After
     INVALID_BLOCKS = "invalid_blocks"  # HTTP 200, {"ok": false, "error": "invalid_blocks"}
     SERVER_ERROR = "server_error"  # HTTP 500
+    CHANNEL_NOT_FOUND = "channel_not_found"  # HTTP 200, {"ok": false, "error": ...}
 
 
 @dataclass(frozen=True)
@@ -355,8 +356,8 @@ class _Handler(BaseHTTPRequestHandler):
                     call,
                     {"Retry-After": str(planned.retry_after)},
                 )
-            case Failure.INVALID_BLOCKS:
-                self._send(200, {"ok": False, "error": "invalid_blocks"}, call)
+            case Failure.INVALID_BLOCKS | Failure.CHANNEL_NOT_FOUND:
+                self._send(200, {"ok": False, "error": planned.failure.value}, call)
             case Failure.SERVER_ERROR:
                 self._send_text(500, "Internal Server Error", call)
 

@@ -6,6 +6,8 @@ request's context (`bot.slack.deps`).
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from bot.render.actions import (
@@ -35,6 +37,7 @@ def register(app: App) -> None:
     app.event("message")(events.ignore_other_messages)
     app.event("app_home_opened")(home.handle_app_home_opened)
     app.event("member_joined_channel")(onboarding.handle_member_joined)
+    app.event(re.compile(r".+"))(events.ignore_unhandled_event)  # after every other event
     app.command(commands.COMMAND)(commands.handle_vmdocker_command)
 
     app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)

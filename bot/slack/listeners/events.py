@@ -101,3 +101,8 @@ def handle_direct_message(
 
 def ignore_other_messages() -> None:
     """Bots, edits, deletions: acknowledged so Slack does not retry, and left alone."""
+
+
+def ignore_unhandled_event() -> None:
+    """A signed event of a type the bot does not handle: acknowledged with 200 (Slack counts a
+    404 as a failed delivery), and left alone."""

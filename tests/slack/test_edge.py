@@ -1,0 +1,127 @@
+"""The HTTP edge in front of Bolt: size first, then signature; a refused request costs one
+short log line (never its body) and no Bolt work; signed events we do not handle get 200."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from bot.core.answers import Answers
+from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
+from tests.support import MockSlack
+from tests.support.harness import harness_settings
+from tests.support.signed import SignedRequest, Signer
+
+Message = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def edge(mock: MockSlack, answers: Answers, tmp_path_factory: pytest.TempPathFactory) -> HttpApp:
+    store = tmp_path_factory.mktemp("edge") / "store.sqlite3"
+    settings = harness_settings(mock, DATABASE_URL=f"sqlite:///{store}")
+    return build_http_app(settings, answers=answers)
+
+
+def post(
+    app: HttpApp, chunks: list[bytes], headers: dict[str, str], *, declared: int | None = None
+) -> tuple[int, bytes, int]:
+    """POST /slack/events through the ASGI app: status, body, and how many chunks it read."""
+    size = sum(len(chunk) for chunk in chunks) if declared is None else declared
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw_headers.append((b"content-length", str(size).encode()))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/slack/events",
+        "query_string": b"",
+        "headers": raw_headers,
+        "client": ("203.0.113.9", 5555),
+    }
+    read = 0
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        nonlocal read
+        read += 1
+        more = read < len(chunks)
+        return {"type": "http.request", "body": chunks[read - 1], "more_body": more}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, body, read
+
+
+def signed(request: SignedRequest) -> tuple[list[bytes], dict[str, str]]:
+    return [request.body.encode()], request.headers
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_read(
+    edge: HttpApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    status, _, read = post(edge, [b"x"], {}, declared=100 * 1024 * 1024)
+    assert (status, read) == (413, 0)
+    [line] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert "203.0.113.9" in line and len(line) < 200
+
+
+def test_an_undeclared_stream_is_cut_off_past_the_limit(edge: HttpApp) -> None:
+    chunk = b"x" * (256 * 1024)
+    chunks = [chunk] * 40  # 10 MB, announced as nothing
+    status, _, read = post(edge, chunks, {}, declared=0)
+    assert status == 413
+    assert read <= MAX_BODY_BYTES // len(chunk) + 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Slack-Signature": "v0=bad", "X-Slack-Request-Timestamp": "1"},
+        {"X-Slack-Signature": "v0=bad", "X-Slack-Request-Timestamp": "not-a-number"},
+    ],
+)
+def test_unsigned_input_gets_401_and_its_body_is_never_logged(
+    edge: HttpApp, caplog: pytest.LogCaptureFixture, headers: dict[str, str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = b"\xff\xfe not utf-8\nERROR forged log line token=secret"
+    status, _, _ = post(edge, [body], headers)
+    assert status == 401
+    assert not any("forged" in r.getMessage() or "secret" in r.getMessage() for r in caplog.records)
+    assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 1
+
+
+def test_a_malformed_content_length_gets_400(edge: HttpApp) -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(b"content-length", b"lots")]
+    scope = {"type": "http", "method": "POST", "path": "/slack/events", "headers": headers}
+    asyncio.run(edge(scope, receive, send))
+    assert sent[0]["status"] == 400
+
+
+def test_a_signed_event_of_a_type_we_do_not_handle_gets_200(edge: HttpApp) -> None:
+    event = {"type": "reaction_added", "user": "U0PERSON01", "reaction": "whale"}
+    status, _, _ = post(edge, *signed(Signer().event(event)))
+    assert status == 200
+
+
+def test_a_signed_command_passes_the_edge(edge: HttpApp, mock: MockSlack) -> None:
+    request = Signer().command("what is a vm", response_url=mock.response_url("C0EDGE0001"))
+    status, _, _ = post(edge, *signed(request))
+    assert status == 200
+    assert mock.deliveries_to("C0EDGE0001")
