@@ -51,6 +51,8 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # the caller then answers anyway (ResilientStore).
 SQLITE_BUSY_TIMEOUT_MS = 1500  # a writer waits this long for the lock, then the call fails
 POSTGRES_CONNECT_TIMEOUT_S = 2  # libpq's minimum: a server that is down fails fast
+POSTGRES_LOCK_TIMEOUT_MS = 1000
+POSTGRES_STATEMENT_TIMEOUT_MS = 5000
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
 
@@ -129,7 +131,13 @@ def create_store_engine(url: str) -> Engine:
         return create_engine(
             parsed,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+            connect_args={
+                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+                # A lock held elsewhere (a migration, a manual query) fails the call in a
+                # second instead of stalling the answer waiting for it.
+                "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"
+                f" -c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+            },
         )
     except NoSuchModuleError as error:
         raise StoreError(f"DATABASE_URL: {error}") from None

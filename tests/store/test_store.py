@@ -204,3 +204,20 @@ def test_an_old_database_runs_only_the_steps_it_lacks(
     with store.engine.connect() as connection:
         versions = connection.scalars(select(store_schema.schema_version.c.version)).all()
     assert sorted(versions) == [1, 2]
+
+
+def test_a_table_locked_elsewhere_fails_the_call_within_the_lock_timeout(
+    url: str, store: Store
+) -> None:
+    """PostgreSQL: a lock held by another session (a migration, a manual query) costs a call
+    about a second and a StoreError, not a stall as long as the lock (ResilientStore then
+    answers without the store)."""
+    if not url.startswith("postgresql"):
+        pytest.skip("SQLite's busy timeout is covered above")
+    with store.engine.connect() as holder:
+        holder.begin()
+        holder.exec_driver_sql("LOCK TABLE vmdocker_questions IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StoreError, match="lock timeout"):
+            ask(store, "blocked?", "none")
+        holder.rollback()
+    ask(store, "free again", "none")
