@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -216,6 +217,13 @@ class Store:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def file_is_gone(self) -> bool:
+        """True when this is a SQLite file that was deleted under us: writes would go nowhere."""
+        url = self._engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return False
+        return not Path(url.database).exists()
 
     @property
     def stores_question_text(self) -> bool:

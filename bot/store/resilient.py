@@ -80,6 +80,7 @@ class ResilientStore:
         self._logged_at: float | None = None
         self._held_back = 0
         self._failing = False
+        self._unwritten = 0
         self._purged_at: float | None = None
         self._events = _LocalMemory(LOCAL_MEMORY)
         self._greeted = _LocalMemory(LOCAL_MEMORY)
@@ -87,21 +88,27 @@ class ResilientStore:
 
     # --- the guard ------------------------------------------------------------
 
-    def attempt(self, what: str, operation: Callable[[Store], T], default: T) -> T:
-        """Run `operation` on the store, or return `default` if the store fails or is resting."""
+    def attempt(
+        self, what: str, operation: Callable[[Store], T], default: T, *, record: bool = False
+    ) -> T:
+        """Run `operation` on the store, or return `default` if the store fails or is resting.
+        A `record` that could not be written is counted, and the count logged on recovery."""
         now = self._monotonic()
         try:
             store = self._open(now)
             result = operation(store)
         except _Resting:
-            self._failed(what, None, now)
+            self._failed(what, None, now, record=record)
             return default
         except Exception as error:
-            self._failed(what, error, now)
+            self._failed(what, error, now, record=record)
             return default
         if self._failing:
-            self._failing = False
-            log.warning("store: working again")
+            with self._lock:
+                self._failing, unwritten, self._unwritten = False, self._unwritten, 0
+            log.warning(
+                "store: working again; %d record(s) could not be written meanwhile", unwritten
+            )
         self._purge_if_due(store, now)
         return result
 
@@ -109,15 +116,27 @@ class ResilientStore:
         with self._lock:  # one opener at a time; the others then see it open, or resting
             if now < self._retry_at:
                 raise _Resting
+            if self._store is not None and self._store.file_is_gone():
+                log.error("store: its SQLite file was deleted; creating a new one")
+                self._close_quietly(self._store)
+                self._store = None
             if self._store is None:
                 self._store = self._opener()
             return self._store
 
-    def _failed(self, what: str, error: Exception | None, now: float) -> None:
+    def _failed(
+        self, what: str, error: Exception | None, now: float, *, record: bool = False
+    ) -> None:
         with self._lock:
             self._failing = True
+            self._unwritten += record
             if error is not None:
                 self._retry_at = now + self._retry_after
+                # Reopen next time: a file made read-only and then writable again, or a
+                # database that restarted, needs new connections, not the pooled ones.
+                if self._store is not None:
+                    self._close_quietly(self._store)
+                    self._store = None
             if self._logged_at is not None and now - self._logged_at < LOG_INTERVAL_S:
                 self._held_back += 1
                 return
@@ -153,17 +172,14 @@ class ResilientStore:
         return self.attempt("claim_event", lambda s: s.claim_event(event_id), first_here)
 
     def record_question(self, asked: AskedQuestion) -> None:
-        self.attempt(
-            "record_question",
-            lambda s: s.record_question(asked),
-            None,
-        )
+        self.attempt("record_question", lambda s: s.record_question(asked), None, record=True)
 
     def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
         self.attempt(
             "record_feedback",
             lambda s: s.record_feedback(entry_id=entry_id, user_id=user_id, vote=vote),
             None,
+            record=True,
         )
 
     def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
@@ -180,6 +196,7 @@ class ResilientStore:
             "save_progress",
             lambda s: s.save_progress(user_id=user_id, kind=kind, state=state),
             None,
+            record=True,
         )
 
     def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
@@ -200,10 +217,14 @@ class ResilientStore:
         with self._lock:
             store, self._store = self._store, None
         if store is not None:
-            try:
-                store.close()
-            except Exception as error:
-                log.warning("store: closing failed: %s", error)
+            self._close_quietly(store)
+
+    @staticmethod
+    def _close_quietly(store: Store) -> None:
+        try:
+            store.close()
+        except Exception as error:
+            log.debug("store: closing failed: %s", describe_error(error))
 
 
 def open_store(

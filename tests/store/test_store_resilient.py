@@ -147,7 +147,55 @@ def test_after_a_failure_the_database_rests_then_is_tried_again(
     ticker.now += 6
     assert store.claim_event("Ev3") is True
     assert len(backend.calls) > tried
-    assert "store: working again" in store_errors(caplog)
+    assert store_errors(caplog)[-1].startswith("store: working again")
+
+
+def test_records_lost_while_down_are_counted_when_it_works_again(
+    backend: Switchable, ticker: Ticker, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    store = resilient(backend, ticker, retry_after=0.0)
+    backend.down = True
+    for vote in (1, -1, 1):
+        store.record_feedback(entry_id="e", user_id="U1", vote=vote)
+    backend.down = False
+    store.record_feedback(entry_id="e", user_id="U1", vote=1)
+    assert store_errors(caplog)[-1] == (
+        "store: working again; 3 record(s) could not be written meanwhile"
+    )
+
+
+def test_a_deleted_sqlite_file_is_created_again_and_written_to(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    url = f"sqlite:///{path}"
+    store = ResilientStore(lambda: Store.from_url(url))
+    store.record_feedback(entry_id="e", user_id="U1", vote=1)
+    path.unlink()
+    store.record_feedback(entry_id="e", user_id="U2", vote=-1)
+    fresh = Store.from_url(url)
+    assert [(v.entry_id, v.up, v.down) for v in fresh.entry_votes(since=datetime(2000, 1, 1))] == [
+        ("e", 0, 1)
+    ]
+    fresh.close()
+    store.close()
+
+
+def test_after_a_failure_the_store_is_reopened_not_reused(
+    backend: Switchable, ticker: Ticker
+) -> None:
+    opened: list[Switchable] = []
+
+    def opener() -> Store:
+        opened.append(backend)
+        return cast(Store, backend)
+
+    store = ResilientStore(opener, retry_after=0.0, monotonic=ticker)
+    store.claim_event("Ev1")
+    backend.down = True
+    store.claim_event("Ev2")
+    backend.down = False
+    store.claim_event("Ev3")
+    assert len(opened) == 2  # opened, failed, opened again: fresh connections
 
 
 def test_a_database_that_cannot_be_opened_is_retried_later(
