@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,14 +29,18 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
-from bot.slack.app import LISTENER_THREADS, build_app, load_answers, open_store_for
+from bot.slack.app import LISTENER_THREADS, build_app, build_client, load_answers, open_store_for
+from bot.store.resilient import ResilientStore
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+HEALTH_PATH = "/healthz"  # alive: the knowledge is loaded
+READY_PATH = "/readyz"  # ready: knowledge, store and Slack all answer
+SLACK_CHECK_TTL_S = 30.0
 APP_FACTORY = "bot.slack.server:create_app"
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
@@ -46,6 +51,7 @@ LISTENER_MAX_WAIT = 0.05
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
 
 T = TypeVar("T")
+Clock = Callable[[], float]
 Scope = dict[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -169,14 +175,55 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
+class Readiness:
+    """What `/readyz` checks: the knowledge is loaded, the store answers, and Slack answers
+    `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little)."""
+
+    def __init__(
+        self, answers: Answers, store: ResilientStore, client: WebClient, clock: Clock
+    ) -> None:
+        self.answers = answers
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self._slack_ok = False
+        self._slack_checked_at: float | None = None
+
+    def slack_reachable(self) -> bool:
+        now = self.clock()
+        if self._slack_checked_at is None or now - self._slack_checked_at > SLACK_CHECK_TTL_S:
+            try:
+                self._slack_ok = bool(self.client.auth_test().get("ok"))
+            except Exception as error:  # any failure to reach Slack means not ready
+                log.warning("readiness: Slack not reachable: %r", error)
+                self._slack_ok = False
+            self._slack_checked_at = now
+        return self._slack_ok
+
+    def check(self) -> dict[str, Any]:
+        return {
+            "entries": len(self.answers.knowledge.entries),
+            "store": self.store.ping(),
+            "slack": self.slack_reachable(),
+        }
+
+
 class HttpApp:
     """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
     checked it (size, then signature): a refused request costs one short log line, never its
     body, and never reaches Bolt."""
 
-    def __init__(self, app: App, answers: Answers, acks: AcksFirst, signing_secret: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        answers: Answers,
+        acks: AcksFirst,
+        signing_secret: str,
+        readiness: Readiness,
+    ) -> None:
         self.answers = answers
         self.acks = acks
+        self.readiness = readiness
         self.verifier = SignatureVerifier(signing_secret)
         self.slack = ThreadedSlackRequestHandler(
             app, ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
@@ -187,6 +234,8 @@ class HttpApp:
             await self.slack(scope, receive, send)
         elif scope["path"] == HEALTH_PATH:
             await self._health(scope, send)
+        elif scope["path"] == READY_PATH:
+            await self._ready(send)
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
             await _send(send, 404, {"error": "not found"})
         else:
@@ -214,6 +263,13 @@ class HttpApp:
         if not valid:
             raise Refused(401, f"bad or missing signature ({len(body):,} bytes)")
 
+    async def _ready(self, send: Send) -> None:
+        """200 when the knowledge, the store and Slack are all there; 503 and which is not."""
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self.slack.executor, self.readiness.check)
+        ready = bool(found["entries"]) and found["store"] and found["slack"]
+        await _send(send, 200 if ready else 503, {"ready": ready, **found})
+
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             await _send(send, 405, {"error": "method not allowed"})
@@ -232,13 +288,17 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
     """The ASGI app for these settings; it is ready once this returns (knowledge loaded)."""
     answers = answers or load_answers(settings)
     acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
+    store = open_store_for(settings)
+    client = build_client(settings)
     app = build_app(
         settings,
+        client=client,
         answers=answers,
-        memory=open_store_for(settings),
+        memory=store,
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
     )
-    return HttpApp(app, answers, acks, settings.slack_signing_secret)
+    readiness = Readiness(answers, store, client, time.monotonic)
+    return HttpApp(app, answers, acks, settings.slack_signing_secret, readiness)
 
 
 def create_app() -> HttpApp:

@@ -206,6 +206,10 @@ class ResilientStore:
             self._progress.get((user_id, kind)),
         )
 
+    def ping(self) -> bool:
+        """True when the database answers now (for readiness probes)."""
+        return self.attempt("ping", lambda s: s.schema_version() > 0, False)
+
     def purge(self, *, older_than_days: int) -> int:
         return self.attempt("purge", lambda s: s.purge(older_than_days=older_than_days), 0)
 

@@ -4,6 +4,7 @@ short log line (never its body) and no Bolt work; signed events we do not handle
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.core.answers import Answers
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
-from tests.support import MockSlack
+from tests.support import Failure, MockSlack
 from tests.support.harness import harness_settings
 from tests.support.signed import SignedRequest, Signer
 
@@ -125,3 +126,28 @@ def test_a_signed_command_passes_the_edge(edge: HttpApp, mock: MockSlack) -> Non
     status, _, _ = post(edge, *signed(request))
     assert status == 200
     assert mock.deliveries_to("C0EDGE0001")
+
+
+def get(app: HttpApp, path: str) -> tuple[int, dict[str, Any]]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": "GET", "path": path, "headers": []}, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], json.loads(body)
+
+
+def test_readiness_needs_the_knowledge_the_store_and_slack(edge: HttpApp, mock: MockSlack) -> None:
+    status, found = get(edge, "/readyz")
+    assert (status, found["ready"], found["store"], found["slack"]) == (200, True, True, True)
+    assert found["entries"] > 0
+    mock.fail("auth.test", Failure.SERVER_ERROR, times=5)
+    edge.readiness._slack_checked_at = None
+    status, found = get(edge, "/readyz")
+    assert (status, found["ready"], found["slack"]) == (503, False, False)
+    assert get(edge, "/healthz")[0] == 200  # alive all the same
