@@ -16,8 +16,11 @@ sized for work that mostly waits on Slack's Web API. Event dedupe is part of tha
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from types import FrameType
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -33,7 +36,7 @@ from bot.config import Settings
 from bot.core.answers import Answers
 from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
-from bot.slack.deps import Deps, provide
+from bot.slack.deps import Deps, Serving, provide
 from bot.slack.payloads import BadPayload
 from bot.store.memory import InProcessMemory, Memory
 from bot.store.resilient import ResilientStore, open_store
@@ -84,6 +87,35 @@ def open_store_for(settings: Settings) -> ResilientStore:
     )
 
 
+def serving_for(
+    settings: Settings, answers: Answers | None = None, memory: Memory | None = None
+) -> Serving:
+    """What listeners get: the answers (the knowledge in the settings by default), the memory
+    (a bounded in-process one by default) and the onboarding settings."""
+    return Serving(
+        Deps.build(
+            answers or load_answers(settings),
+            memory or InProcessMemory(),
+            onboarding_channels=settings.onboarding_channels,
+            admins=settings.admin_user_ids,
+            greeting=settings.onboarding_greeting,
+        )
+    )
+
+
+def reload_on_hangup(serving: Serving, settings: Settings) -> None:
+    """SIGHUP reloads the knowledge in this process, off the signal handler; only a valid
+    knowledge base replaces the one serving (`Serving.reload`)."""
+
+    def reload(signum: int, frame: FrameType | None) -> None:
+        worker = threading.Thread(
+            target=serving.reload, args=(lambda: load_answers(settings),), name="reload"
+        )
+        worker.start()
+
+    signal.signal(signal.SIGHUP, reload)
+
+
 def acknowledge_first(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
     """Global middleware: ack slash commands and button clicks before their listener is queued.
 
@@ -115,6 +147,7 @@ def build_app(
     *,
     memory: Memory | None = None,
     listener_executor: Executor | None = None,
+    serving: Serving | None = None,
 ) -> App:
     """The vmdocker Bolt app.
 
@@ -123,13 +156,7 @@ def build_app(
     store (`open_store_for(settings)`) to dedupe and remember across workers.
     `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads).
     """
-    deps = Deps.build(
-        answers or load_answers(settings),
-        memory or InProcessMemory(),
-        onboarding_channels=settings.onboarding_channels,
-        admins=settings.admin_user_ids,
-        greeting=settings.onboarding_greeting,
-    )
+    serving = serving or serving_for(settings, answers, memory)
     app = App(
         client=client or build_client(settings),
         signing_secret=settings.slack_signing_secret,
@@ -139,7 +166,7 @@ def build_app(
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
     app.use(acknowledge_first)
-    app.use(provide(deps))
+    app.use(provide(serving))
     app.error(log_listener_error)
     listeners.register(app)
     return app

@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from slack_bolt import BoltContext
@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.answers import Answers
+from bot.core.knowledge import KnowledgeError
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
@@ -103,11 +104,39 @@ class Deps:
         )
 
 
-def provide(deps: Deps) -> Callable[..., None]:
-    """Global middleware that puts `deps` in every request's context."""
+class Serving:
+    """The `Deps` requests get now. A knowledge reload swaps them whole, in one assignment:
+    a request sees the old knowledge or the new, never half of each."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def reload(self, load: Callable[[], Answers]) -> bool:
+        """Load the knowledge again with `load`; only a valid one replaces what serves. An
+        invalid one changes nothing and is logged in one line, each problem with its file."""
+        try:
+            answers = load()
+        except KnowledgeError as error:
+            log.error(
+                "knowledge reload refused, still serving the knowledge loaded before: %s",
+                "; ".join(error.problems),
+            )
+            return False
+        self.deps = replace(
+            self.deps,
+            answers=answers,
+            onboarding=Onboarding(answers),
+            home=home_view(answers.knowledge),
+        )
+        log.info("knowledge reloaded: %d entries", len(answers.knowledge.entries))
+        return True
+
+
+def provide(serving: Serving) -> Callable[..., None]:
+    """Global middleware that puts the serving `Deps` in every request's context."""
 
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = deps
+        context["deps"] = serving.deps
         next()
 
     return provide_deps

@@ -34,7 +34,16 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
-from bot.slack.app import LISTENER_THREADS, build_app, build_client, load_answers, open_store_for
+from bot.slack.app import (
+    LISTENER_THREADS,
+    build_app,
+    build_client,
+    load_answers,
+    open_store_for,
+    reload_on_hangup,
+    serving_for,
+)
+from bot.slack.deps import Serving
 from bot.store.resilient import ResilientStore
 
 EVENTS_PATH = "/slack/events"
@@ -180,9 +189,9 @@ class Readiness:
     `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little)."""
 
     def __init__(
-        self, answers: Answers, store: ResilientStore, client: WebClient, clock: Clock
+        self, serving: Serving, store: ResilientStore, client: WebClient, clock: Clock
     ) -> None:
-        self.answers = answers
+        self.serving = serving
         self.store = store
         self.client = client
         self.clock = clock
@@ -202,7 +211,7 @@ class Readiness:
 
     def check(self) -> dict[str, Any]:
         return {
-            "entries": len(self.answers.knowledge.entries),
+            "entries": len(self.serving.deps.answers.knowledge.entries),
             "store": self.store.ping(),
             "slack": self.slack_reachable(),
         }
@@ -216,12 +225,12 @@ class HttpApp:
     def __init__(
         self,
         app: App,
-        answers: Answers,
+        serving: Serving,
         acks: AcksFirst,
         signing_secret: str,
         readiness: Readiness,
     ) -> None:
-        self.answers = answers
+        self.serving = serving
         self.acks = acks
         self.readiness = readiness
         self.verifier = SignatureVerifier(signing_secret)
@@ -274,7 +283,8 @@ class HttpApp:
         if scope["method"] not in ("GET", "HEAD"):
             await _send(send, 405, {"error": "method not allowed"})
             return
-        await _send(send, 200, {"status": "ok", "entries": len(self.answers.knowledge.entries)})
+        entries = len(self.serving.deps.answers.knowledge.entries)
+        await _send(send, 200, {"status": "ok", "entries": entries})
 
 
 async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
@@ -290,22 +300,24 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
     acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
     store = open_store_for(settings)
     client = build_client(settings)
+    serving = serving_for(settings, answers, store)
     app = build_app(
         settings,
         client=client,
-        answers=answers,
-        memory=store,
+        serving=serving,
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
     )
-    readiness = Readiness(answers, store, client, time.monotonic)
-    return HttpApp(app, answers, acks, settings.slack_signing_secret, readiness)
+    readiness = Readiness(serving, store, client, time.monotonic)
+    return HttpApp(app, serving, acks, settings.slack_signing_secret, readiness)
 
 
 def create_app() -> HttpApp:
     """uvicorn's app factory: each worker process loads settings and knowledge on its own."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    return build_http_app(settings)
+    http_app = build_http_app(settings)
+    reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
+    return http_app
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:

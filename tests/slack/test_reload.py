@@ -1,0 +1,71 @@
+"""Knowledge reload (SIGHUP): a valid edit is answered at once without a restart; a broken one
+leaves the old answers serving, with one log line naming the file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from bot.slack.app import build_app, load_answers, reload_on_hangup, serving_for
+from tests.conftest import KNOWLEDGE
+from tests.support import RESPONSE_URL, MockSlack
+from tests.support.harness import Harness, harness_settings, wait_until
+
+NEW_TEXT = "Edited while the bot was running."
+
+
+@pytest.fixture
+def edited(tmp_path: Path) -> Path:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    return folder
+
+
+def answer_to(slack: Harness, text: str) -> str:
+    slack.mock.reset()
+    slack.send_command(text)
+    [reply] = slack.mock.wait_for(RESPONSE_URL)
+    return str(reply.body)
+
+
+def start(mock: MockSlack, folder: Path) -> Harness:
+    """The app on `folder`'s knowledge, reloading it on SIGHUP as `vmdocker run` and serve do."""
+    settings = harness_settings(mock, VMDOCKER_KNOWLEDGE_DIR=folder)
+    serving = serving_for(settings, load_answers(settings))
+    reload_on_hangup(serving, settings)
+    return Harness(mock, build_app(settings, serving=serving))
+
+
+def edit_answer(folder: Path, text: str) -> None:
+    entry = folder / "entries" / "start-time.md"
+    front, _, _ = entry.read_text().rpartition("---\n")
+    entry.write_text(front + "---\n" + text + "\n")
+
+
+def test_sighup_serves_a_valid_edit_and_keeps_the_old_one_for_a_broken_edit(
+    mock: MockSlack, edited: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        slack = start(mock, edited)
+        assert NEW_TEXT not in answer_to(slack, "why do containers start faster than vms")
+
+        edit_answer(edited, NEW_TEXT)
+        caplog.set_level(logging.INFO, logger="bot.slack.deps")
+        os.kill(os.getpid(), signal.SIGHUP)
+        wait_until(lambda: "knowledge reloaded" in caplog.text)
+        assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
+
+        (edited / "entries" / "broken.md").write_text("---\nid: Not A Slug\n---\n")
+        os.kill(os.getpid(), signal.SIGHUP)
+        wait_until(lambda: "reload refused" in caplog.text)
+        refused = [r.getMessage() for r in caplog.records if "reload refused" in r.getMessage()]
+        assert len(refused) == 1 and "broken.md" in refused[0]
+        assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
+    finally:
+        signal.signal(signal.SIGHUP, previous)
