@@ -136,8 +136,13 @@ def create_store_engine(url: str) -> Engine:
                 "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
                 # A lock held elsewhere (a migration, a manual query) fails the call in a
                 # second instead of stalling the answer waiting for it.
-                "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"
-                f" -c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+                "options": " ".join(
+                    [
+                        str(parsed.query.get("options", "")),  # the URL's own, kept
+                        f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
+                        f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+                    ]
+                ).strip(),
             },
         )
     except NoSuchModuleError as error:
