@@ -37,6 +37,7 @@ from bot.store.records import (
 )
 from bot.store.schema import (
     MIGRATIONS,
+    answered_threads,
     feedback,
     greetings,
     processed_events,
@@ -299,6 +300,26 @@ class Store:
             voted_at=self._clock(),
         )
 
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        """Remember that the bot replied in this thread just now."""
+        self._upsert(
+            answered_threads,
+            ["channel_id", "thread_ts"],
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            replied_at=self._clock(),
+        )
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        """True when the bot replied in this thread within the last `within`."""
+        query = select(answered_threads.c.replied_at).where(
+            answered_threads.c.channel_id == channel_id,
+            answered_threads.c.thread_ts == thread_ts,
+        )
+        with self._reading() as connection:
+            replied_at = connection.scalar(query)
+        return replied_at is not None and self._clock() - replied_at <= within
+
     def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
         """True when this is the first greeting of that user in that channel (atomic)."""
         return self._insert_once(
@@ -334,6 +355,7 @@ class Store:
                     (questions, questions.c.asked_at, cutoff),
                     (feedback, feedback.c.voted_at, cutoff),
                     (progress, progress.c.updated_at, cutoff),
+                    (answered_threads, answered_threads.c.replied_at, event_cutoff),
                     (processed_events, processed_events.c.seen_at, event_cutoff),
                 )
             )

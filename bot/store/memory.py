@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.store.records import AskedQuestion, ProgressKind, Usage
@@ -43,6 +44,14 @@ class Memory(Protocol):
         """True the first time `user_id` is greeted in `channel_id`: only then is it sent."""
         ...
 
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        """Remember that the bot replied in this thread just now."""
+        ...
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        """True when the bot replied in this thread within the last `within`."""
+        ...
+
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         """Keep a person's place in the tour or quiz (for the Home tab)."""
         ...
@@ -55,6 +64,8 @@ class InProcessMemory:
         self._size = size
         self._events: OrderedDict[str, None] = OrderedDict()
         self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._threads: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._monotonic = time.monotonic
         self._lock = threading.Lock()
 
     def _first_time(self, seen: OrderedDict[Any, None], key: object) -> bool:
@@ -74,6 +85,18 @@ class InProcessMemory:
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         log.debug("%s progress of %s: %s", kind, user_id, state)
+
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        with self._lock:
+            self._threads[(channel_id, thread_ts)] = self._monotonic()
+            self._threads.move_to_end((channel_id, thread_ts))
+            if len(self._threads) > self._size:
+                self._threads.popitem(last=False)
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        with self._lock:
+            replied = self._threads.get((channel_id, thread_ts))
+        return replied is not None and self._monotonic() - replied <= within.total_seconds()
 
     def record_question(self, asked: AskedQuestion) -> None:
         log.debug(

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
+from bot.store.memory import InProcessMemory
 from bot.store.records import AskedQuestion, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class ResilientStore:
         self._events = _LocalMemory(LOCAL_MEMORY)
         self._greeted = _LocalMemory(LOCAL_MEMORY)
         self._progress: dict[tuple[str, str], dict[str, Any]] = {}
+        self._threads = InProcessMemory(LOCAL_MEMORY)  # threads answered, while the store is down
 
     # --- the guard ------------------------------------------------------------
 
@@ -121,7 +123,12 @@ class ResilientStore:
                 self._close_quietly(self._store)
                 self._store = None
             if self._store is None:
-                self._store = self._opener()
+                try:
+                    self._store = self._opener()
+                except Exception:
+                    # Rest before the lock is let go: a thread waiting on it must not try too.
+                    self._retry_at = now + self._retry_after
+                    raise
             return self._store
 
     def _failed(
@@ -188,6 +195,24 @@ class ResilientStore:
             "mark_greeted",
             lambda s: s.mark_greeted(channel_id=channel_id, user_id=user_id),
             first_here,
+        )
+
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        self._threads.mark_thread(channel_id=channel_id, thread_ts=thread_ts)
+        self.attempt(
+            "mark_thread",
+            lambda s: s.mark_thread(channel_id=channel_id, thread_ts=thread_ts),
+            None,
+        )
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        here = self._threads.answered_thread(
+            channel_id=channel_id, thread_ts=thread_ts, within=within
+        )
+        return self.attempt(
+            "answered_thread",
+            lambda s: s.answered_thread(channel_id=channel_id, thread_ts=thread_ts, within=within),
+            here,
         )
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:

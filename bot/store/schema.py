@@ -88,6 +88,15 @@ progress = Table(
 )
 
 
+answered_threads = Table(
+    "vmdocker_answered_threads",
+    METADATA,
+    Column("channel_id", String(SLACK_ID), primary_key=True),
+    Column("thread_ts", String(32), primary_key=True),
+    Column("replied_at", DateTime, nullable=False, index=True),
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One upgrade step: `apply` runs inside the upgrade transaction, then `version` is recorded."""
@@ -101,6 +110,11 @@ def _baseline(connection: Connection) -> None:
     METADATA.create_all(connection)
 
 
+def _answered_threads(connection: Connection) -> None:
+    answered_threads.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
+    Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
 ]

@@ -174,6 +174,22 @@ def direct_message(text: str, *, channel: str = "D0PERSON01", **extra: Any) -> J
     return event
 
 
+def thread_message(text: str, *, thread_ts: str, channel: str = CHANNEL, **extra: Any) -> Json:
+    """A `message` event replying in a channel thread (`message.channels`)."""
+    event: Json = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": PERSON,
+        "text": text,
+        "ts": next_ts(),
+        "thread_ts": thread_ts,
+        "channel": channel,
+        "event_ts": next_ts(),
+    }
+    event.update(extra)
+    return event
+
+
 def home_opened(user: str = PERSON) -> Json:
     return {"type": "app_home_opened", "user": user, "channel": "D0PERSON01", "tab": "home"}
 

@@ -34,6 +34,7 @@ def register(app: App) -> None:
     app.event("message", matchers=[events.is_direct_message_from_a_person])(
         events.handle_direct_message
     )
+    app.event("message", matchers=[events.is_thread_follow_up])(events.handle_thread_follow_up)
     app.event("message")(events.ignore_other_messages)
     app.event("app_home_opened")(home.handle_app_home_opened)
     app.event("member_joined_channel")(onboarding.handle_member_joined)

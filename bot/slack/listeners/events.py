@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.core.models import Reply
+from bot.core.models import Band, Reply
+from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
 from bot.render.screens import usage_message
 from bot.slack.delivery import post_message, share_diagram
@@ -19,6 +21,8 @@ from bot.slack.payloads import MessageEvent, parse_payload
 
 log = logging.getLogger(__name__)
 
+FOLLOW_UP_WINDOW = timedelta(days=1)  # after the bot's last reply in a thread
+
 
 def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
     """Matcher: a DM typed by a person; not the bot, another bot, an edit or a deletion."""
@@ -27,6 +31,18 @@ def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
     try:
         return MessageEvent.model_validate(event).from_a_person
     except ValidationError:  # a shape we do not rely on: not a question
+        return False
+
+
+def is_thread_follow_up(event: dict[str, Any]) -> bool:
+    """Matcher: a person's reply inside a channel thread (not the thread's first message)."""
+    if event.get("channel_type") not in ("channel", "group"):
+        return False
+    if not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
+        return False
+    try:
+        return MessageEvent.model_validate(event).from_a_person
+    except ValidationError:
         return False
 
 
@@ -67,6 +83,8 @@ def answer_in_conversation(
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 
+    if surface == "thread" and thread_ts:  # a follow-up in this thread may come any moment
+        deps.memory.mark_thread(channel_id=message.channel, thread_ts=thread_ts)
     answer_and_record(
         deps,
         message.text,
@@ -97,6 +115,27 @@ def handle_direct_message(
         return
     dm = parse_payload(MessageEvent, event)
     answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+
+
+def handle_thread_follow_up(
+    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """A later message in a thread the bot answered in (within FOLLOW_UP_WINDOW), without a
+    mention: answered there only when the bot is sure, never with a decline or a "did you
+    mean" (people may be talking to each other). A mention is `handle_app_mention`'s."""
+    deps = deps_of(context)
+    message = parse_payload(MessageEvent, event)
+    assert message.thread_ts is not None and message.user is not None  # the matcher's promise
+    if context.bot_user_id and f"<@{context.bot_user_id}" in message.text:
+        return
+    if not deps.memory.answered_thread(
+        channel_id=message.channel, thread_ts=message.thread_ts, within=FOLLOW_UP_WINDOW
+    ):
+        return
+    reply = deps.answers.reply_to(clean_question(message.text))
+    if reply.band is not Band.ANSWER or not first_delivery(deps, body):
+        return
+    answer_in_conversation(deps, client, message, surface="thread", thread_ts=message.thread_ts)
 
 
 def ignore_other_messages() -> None:
