@@ -12,6 +12,7 @@ from bot.render.actions import OPEN_TOPIC, SHARE, SHARE_COMPARISON, SHARE_DIAGRA
 from bot.render.answers import answer_message, render_diagram_text_block
 from bot.render.blocks import (
     MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
     MAX_CONTEXT_TEXT,
     MAX_FALLBACK_TEXT,
     Block,
@@ -230,3 +231,24 @@ def command_screen(knowledge: KnowledgeBase, command: ParsedCommand) -> BlockMes
             return diagram_message(knowledge, command.argument, ephemeral=True)
         case _:
             return usage_message()
+
+
+MAX_SUGGESTED_PROMPTS = 4  # Slack shows at most four
+PROMPTS_TITLE = "Ask me how VMs and containers differ"
+
+
+def suggested_prompts(knowledge: KnowledgeBase) -> list[dict[str, str]]:
+    """The Messages tab's suggested prompts: the first tour topics, each as its first example
+    question, then "Quiz me" (a DM saying `quiz` starts the quiz)."""
+    steps = knowledge.tour.steps if knowledge.tour else []
+    entries = [knowledge.entries[step.entry] for step in steps]
+    if not entries:
+        entries = sorted(knowledge.entries.values(), key=lambda entry: entry.title)
+    room = MAX_SUGGESTED_PROMPTS - (1 if knowledge.quiz else 0)
+    prompts = [
+        {"title": clip(entry.title, MAX_BUTTON_TEXT), "message": entry.questions[0]}
+        for entry in entries[:room]
+    ]
+    if knowledge.quiz:
+        prompts.append({"title": "Quiz me", "message": "quiz"})
+    return prompts

@@ -68,6 +68,7 @@ class HomeOpened(SlackPayload):
 
     user: SlackId
     tab: str = "home"
+    channel: SlackId | None = None  # the DM with the bot (the Messages tab)
 
 
 class SlashCommand(SlackPayload):

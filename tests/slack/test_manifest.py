@@ -31,6 +31,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files_upload_v2": {"files:write"},
     "views_publish": set(),  # the Home tab needs no scope
     "auth_test": set(),  # readiness: any token may call it
+    "assistant_threads_setSuggestedPrompts": {"assistant:write"},
 }
 WEB_API_CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
 

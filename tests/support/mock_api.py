@@ -266,6 +266,8 @@ class MockSlack:
                     "ok": True,
                     "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
                 }
+            case "assistant.threads.setSuggestedPrompts" | "assistant.threads.setTitle":
+                return {"ok": True}
             case _:
                 return {"ok": False, "error": "unknown_method"}
 

@@ -11,12 +11,11 @@ from slack_bolt import BoltContext, Respond
 from bot.core.commands import parse_command
 from bot.core.models import Reply, Subcommand
 from bot.render.answers import answer_message
-from bot.render.onboarding import render_screen
 from bot.render.screens import command_screen, usage_message
 from bot.slack.delivery import respond_with
 from bot.slack.deps import deps_of
 from bot.slack.listeners.asking import answer_and_record
-from bot.slack.listeners.onboarding import save_progress
+from bot.slack.listeners.onboarding import start_tour_or_quiz
 from bot.slack.payloads import SlashCommand, parse_payload
 
 COMMAND = "/vmdocker"
@@ -45,14 +44,7 @@ def handle_vmdocker_command(
         )
         return
     if parsed.subcommand in (Subcommand.TOUR, Subcommand.QUIZ):
-        onboarding = deps.onboarding
-        step = (
-            onboarding.tour_step(0)
-            if parsed.subcommand is Subcommand.TOUR
-            else (onboarding.quiz_start())
-        )
-        save_progress(deps, invocation.user_id, step)
-        message = render_screen(step.screen)
+        message = start_tour_or_quiz(deps, invocation.user_id, parsed.subcommand)
     else:
         message = command_screen(deps.answers.knowledge, parsed)
     respond_with(respond, message)

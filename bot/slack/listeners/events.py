@@ -10,13 +10,15 @@ from pydantic import ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.core.models import Band, Reply
+from bot.core.commands import parse_command
+from bot.core.models import Band, Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
 from bot.render.screens import usage_message
 from bot.slack.delivery import post_message, share_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.listeners.asking import answer_and_record
+from bot.slack.listeners.onboarding import start_tour_or_quiz
 from bot.slack.payloads import MessageEvent, parse_payload
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,12 @@ def handle_direct_message(
     if not first_delivery(deps, body):
         return
     dm = parse_payload(MessageEvent, event)
+    assert dm.user is not None  # the matcher's promise
+    command = parse_command(clean_question(dm.text))
+    if command.subcommand in (Subcommand.TOUR, Subcommand.QUIZ):  # "tour", "quiz" (prompts)
+        screen = start_tour_or_quiz(deps, dm.user, command.subcommand)
+        post_message(client, dm.channel, screen, thread_ts=dm.thread_ts)
+        return
     answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
 
 

@@ -5,17 +5,23 @@ Admins (`ADMIN_USER_IDS`) also see usage insights: answer rate, misses, most ðŸ‘
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.insights import compute_insights, window_start
-from bot.core.models import Insights
+from bot.core.models import Insights, KnowledgeBase
 from bot.render.home import personal_home_view, render_admin_insights, render_progress
+from bot.render.screens import PROMPTS_TITLE, suggested_prompts
+from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, deps_of
 from bot.slack.payloads import HomeOpened, parse_payload
+
+log = logging.getLogger(__name__)
 
 INSIGHTS_WINDOW = timedelta(days=7)
 
@@ -31,9 +37,23 @@ def admin_insights(deps: Deps) -> Insights | None:
     return compute_insights(usage, tokenize, titles=titles)
 
 
+def offer_prompts(client: WebClient, channel: str, knowledge: KnowledgeBase) -> None:
+    """Suggested prompts at the top of the Messages tab (the agent view): set on the DM
+    itself, no thread, as Slack's agent docs say."""
+    try:
+        client.assistant_threads_setSuggestedPrompts(
+            channel_id=channel, title=PROMPTS_TITLE, prompts=suggested_prompts(knowledge)
+        )
+    except SlackApiError as error:  # an app without the agent view: the tab works without
+        log.warning("no suggested prompts: Slack API %s", describe_api_error(error))
+
+
 def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     deps = deps_of(context)
     opened = parse_payload(HomeOpened, event)
+    if opened.tab == "messages" and opened.channel:
+        offer_prompts(client, opened.channel, deps.answers.knowledge)
+        return
     if opened.tab != "home":
         return
     knowledge = deps.answers.knowledge

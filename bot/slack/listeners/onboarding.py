@@ -14,6 +14,7 @@ from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.models import Subcommand
 from bot.core.onboarding import Step
 from bot.render.actions import target_index
 from bot.render.blocks import BlockMessage
@@ -40,6 +41,15 @@ def save_progress(deps: Deps, user_id: str, step: Step) -> None:
     if step.progress is not None:
         state = step.progress.model_dump()
         deps.memory.save_progress(user_id=user_id, kind=step.progress.kind, state=state)
+
+
+def start_tour_or_quiz(deps: Deps, user_id: str, subcommand: Subcommand) -> BlockMessage:
+    """The first screen of the tour (TOUR) or of a fresh quiz (QUIZ), its progress saved."""
+    onboarding = deps.onboarding
+    tour = subcommand is Subcommand.TOUR
+    step = onboarding.tour_step(0) if tour else onboarding.quiz_start()
+    save_progress(deps, user_id, step)
+    return render_screen(step.screen)
 
 
 def _is_person(client: WebClient, user_id: str) -> bool:
