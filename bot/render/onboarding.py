@@ -98,18 +98,12 @@ def render_how_to_ask(screen: HowToAsk) -> BlockMessage:
 
 def render_tour_step(screen: TourStepScreen) -> BlockMessage:
     """Step `index` (0-based) of `total`: the intro line, the entry's answer, Back and Next."""
-    title, index, total, intro, entry = (
-        screen.title,
-        screen.index,
-        screen.total,
-        screen.intro,
-        screen.reply,
-    )
+    entry, index, total = screen.reply, screen.index, screen.total
     number = index + 1
     blocks = [
         header(entry.title or "Tour"),
-        context(f"*{escape(title)}* · Step {number} of {total}"),
-        section(f"_{escape(intro)}_"),
+        context(f"*{escape(screen.title)}* · Step {number} of {total}"),
+        section(f"_{escape(screen.intro)}_"),
         *render_answer(entry.answer),
     ]
     if entry.comparison:
@@ -153,35 +147,24 @@ def render_tour_done(screen: TourDone) -> BlockMessage:
 def render_quiz_question(screen: QuizQuestionScreen) -> BlockMessage:
     """Question `number` of `total`, options shown in `order`; each button's action id names its
     option's index in the file and its value carries the run `state`."""
-    question, number, total, state, order = (
-        screen.question,
-        screen.number,
-        screen.total,
-        screen.state,
-        screen.order,
-    )
+    question, order = screen.question, screen.order
     buttons = [
-        button(question.options[index].text, f"{QUIZ_ANSWER}:{index}", state) for index in order
+        button(question.options[index].text, f"{QUIZ_ANSWER}:{index}", screen.state)
+        for index in order
     ]
     blocks = [
-        header(f"Question {number} of {total}"),
+        header(f"Question {screen.number} of {screen.total}"),
         section(f"*{escape(question.question)}*"),
         {"type": "actions", "elements": buttons},
     ]
     choices = "; ".join(question.options[index].text for index in order)
-    text = f"Quiz, question {number} of {total}: {question.question} ({choices})"
+    text = f"Quiz, question {screen.number} of {screen.total}: {question.question} ({choices})"
     return BlockMessage(text=text[:3000], blocks=blocks)
 
 
 def render_quiz_feedback(screen: QuizFeedback) -> BlockMessage:
     """Right or wrong at once, the explanation, and a way on: the next question or the score."""
-    answer, entry_title, state, total = (
-        screen.answer,
-        screen.entry_title,
-        screen.state,
-        screen.total,
-    )
-    question = answer.question
+    answer, question = screen.answer, screen.answer.question
     chosen = question.options[answer.choice].text
     right = question.options[question.right_index].text
     if answer.correct:
@@ -190,7 +173,7 @@ def render_quiz_feedback(screen: QuizFeedback) -> BlockMessage:
         verdict = f"❌ *Not quite.* You said “{escape(chosen)}”; the answer is *{escape(right)}*."
     number = answer.run.position
     blocks = [
-        context(f"Question {number} of {total} · {escape(question.question)}"),
+        context(f"Question {number} of {screen.total} · {escape(question.question)}"),
         section(f"{verdict}\n{escape(question.explanation)}"),
         context(f"Score so far: {answer.run.score} of {number}"),
     ]
@@ -198,14 +181,13 @@ def render_quiz_feedback(screen: QuizFeedback) -> BlockMessage:
         button(
             "See my score" if answer.run.finished else "Next question",
             QUIZ_NEXT,
-            state,
+            screen.state,
             "primary",
         )
     ]
-    if entry_title:
-        buttons.append(
-            button(f"Read more: {entry_title}", f"{OPEN_TOPIC}:{question.entry}", question.entry)
-        )
+    if screen.entry_title:
+        read_more = f"Read more: {screen.entry_title}"
+        buttons.append(button(read_more, f"{OPEN_TOPIC}:{question.entry}", question.entry))
     blocks.append({"type": "actions", "elements": buttons})
     text = (
         "Right! " if answer.correct else f"Not quite: the answer is {right}. "
