@@ -63,6 +63,20 @@ class MessageEvent(SlackPayload):
         return self.user is not None and self.bot_id is None and self.subtype is None
 
 
+class AssistantThread(SlackPayload):
+    """The thread of an `assistant_thread_started` event: the side pane's conversation."""
+
+    user_id: SlackId
+    channel_id: SlackId
+    thread_ts: str
+
+
+class AssistantThreadStarted(SlackPayload):
+    """Someone opened the assistant side pane with the app."""
+
+    assistant_thread: AssistantThread
+
+
 class HomeOpened(SlackPayload):
     """An `app_home_opened` event: someone opened the app's Home or Messages tab."""
 

@@ -19,6 +19,7 @@ EVENT_SCOPES = {
     "message.groups": {"groups:history"},
     "member_joined_channel": {"channels:read", "groups:read"},
     "app_home_opened": set(),
+    "assistant_thread_started": {"assistant:write"},
 }
 # The bot scopes each Web API method the app calls needs (Slack's method reference).
 METHOD_SCOPES: dict[str, set[str]] = {
@@ -32,6 +33,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_publish": set(),  # the Home tab needs no scope
     "auth_test": set(),  # readiness: any token may call it
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
+    "assistant_threads_setTitle": {"assistant:write"},
+    "assistant_threads_setStatus": {"assistant:write"},
 }
 WEB_API_CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
 

@@ -40,3 +40,21 @@ def test_quiz_or_tour_in_a_dm_starts_it_there(slack: Harness, text: str, first: 
     assert post.body["channel"] == DM
     assert first in json.dumps(post.blocks)
     assert_valid_delivery(post)
+
+
+def test_an_assistant_thread_gets_a_title_prompts_and_its_question_answered_in_it(
+    slack: Harness,
+) -> None:
+    thread = {"user_id": PERSON, "channel_id": DM, "thread_ts": "1731000000.000100"}
+    slack.send_event({"type": "assistant_thread_started", "assistant_thread": thread})
+    [title] = slack.mock.wait_for("assistant.threads.setTitle")
+    [prompts] = slack.mock.wait_for("assistant.threads.setSuggestedPrompts")
+    assert title.body["thread_ts"] == prompts.body["thread_ts"] == thread["thread_ts"]
+
+    question = direct_message("why do containers start fast?", channel=DM)
+    question["thread_ts"] = thread["thread_ts"]
+    slack.send_event(question)
+    [status] = slack.mock.wait_for("assistant.threads.setStatus")
+    [answer] = slack.mock.wait_for("chat.postMessage")
+    assert status.body["thread_ts"] == answer.body["thread_ts"] == thread["thread_ts"]
+    assert "start" in answer.body["text"].lower()

@@ -266,7 +266,11 @@ class MockSlack:
                     "ok": True,
                     "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
                 }
-            case "assistant.threads.setSuggestedPrompts" | "assistant.threads.setTitle":
+            case (
+                "assistant.threads.setSuggestedPrompts"
+                | "assistant.threads.setTitle"
+                | "assistant.threads.setStatus"
+            ):
                 return {"ok": True}
             case _:
                 return {"ok": False, "error": "unknown_method"}

@@ -37,6 +37,7 @@ def register(app: App) -> None:
     app.event("message", matchers=[events.is_thread_follow_up])(events.handle_thread_follow_up)
     app.event("message")(events.ignore_other_messages)
     app.event("app_home_opened")(home.handle_app_home_opened)
+    app.event("assistant_thread_started")(home.handle_assistant_thread_started)
     app.event("member_joined_channel")(onboarding.handle_member_joined)
     app.event(re.compile(r".+"))(events.ignore_unhandled_event)  # after every other event
     app.command(commands.COMMAND)(commands.handle_vmdocker_command)

@@ -9,13 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.commands import parse_command
 from bot.core.models import Band, Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
 from bot.render.screens import usage_message
-from bot.slack.delivery import post_message, share_diagram
+from bot.slack.delivery import describe_api_error, post_message, share_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.listeners.asking import answer_and_record
 from bot.slack.listeners.onboarding import start_tour_or_quiz
@@ -122,7 +123,21 @@ def handle_direct_message(
         screen = start_tour_or_quiz(deps, dm.user, command.subcommand)
         post_message(client, dm.channel, screen, thread_ts=dm.thread_ts)
         return
+    if dm.thread_ts:
+        show_working(client, dm.channel, dm.thread_ts)
     answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+
+
+def show_working(client: WebClient, channel: str, thread_ts: str) -> None:
+    """The "is looking it up…" status of an assistant thread while the answer is worked out;
+    Slack clears it when the reply is posted. A DM thread that is no assistant thread refuses
+    it, which changes nothing."""
+    try:
+        client.assistant_threads_setStatus(
+            channel_id=channel, thread_ts=thread_ts, status="is looking it up…"
+        )
+    except SlackApiError as error:
+        log.debug("no thread status: Slack API %s", describe_api_error(error))
 
 
 def handle_thread_follow_up(

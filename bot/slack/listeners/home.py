@@ -19,11 +19,12 @@ from bot.render.home import personal_home_view, render_admin_insights, render_pr
 from bot.render.screens import PROMPTS_TITLE, suggested_prompts
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, deps_of
-from bot.slack.payloads import HomeOpened, parse_payload
+from bot.slack.payloads import AssistantThreadStarted, HomeOpened, parse_payload
 
 log = logging.getLogger(__name__)
 
 INSIGHTS_WINDOW = timedelta(days=7)
+THREAD_TITLE = "VMs vs containers"
 
 
 def admin_insights(deps: Deps) -> Insights | None:
@@ -37,15 +38,35 @@ def admin_insights(deps: Deps) -> Insights | None:
     return compute_insights(usage, tokenize, titles=titles)
 
 
-def offer_prompts(client: WebClient, channel: str, knowledge: KnowledgeBase) -> None:
-    """Suggested prompts at the top of the Messages tab (the agent view): set on the DM
-    itself, no thread, as Slack's agent docs say."""
+def offer_prompts(
+    client: WebClient, channel: str, knowledge: KnowledgeBase, thread_ts: str | None = None
+) -> None:
+    """Suggested prompts: at the top of the Messages tab (on the DM itself, no thread, as
+    Slack's agent docs say), or in one assistant thread of the side pane."""
     try:
         client.assistant_threads_setSuggestedPrompts(
-            channel_id=channel, title=PROMPTS_TITLE, prompts=suggested_prompts(knowledge)
+            channel_id=channel,
+            thread_ts=thread_ts,
+            title=PROMPTS_TITLE,
+            prompts=suggested_prompts(knowledge),
         )
     except SlackApiError as error:  # an app without the agent view: the tab works without
         log.warning("no suggested prompts: Slack API %s", describe_api_error(error))
+
+
+def handle_assistant_thread_started(
+    event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """The assistant side pane opened: a title and suggested prompts for that thread. Its
+    questions then arrive as direct messages in the thread, answered there."""
+    started = parse_payload(AssistantThreadStarted, event).assistant_thread
+    try:
+        client.assistant_threads_setTitle(
+            channel_id=started.channel_id, thread_ts=started.thread_ts, title=THREAD_TITLE
+        )
+    except SlackApiError as error:
+        log.warning("no assistant thread title: Slack API %s", describe_api_error(error))
+    offer_prompts(client, started.channel_id, deps_of(context).answers.knowledge, started.thread_ts)
 
 
 def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
