@@ -10,7 +10,8 @@ import re
 
 OPEN_TOPIC = "open_topic"  # `open_topic:<entry id>`, value = entry id
 SHARE = "share_in_channel"  # value = entry id, SHARE_COMPARISON or SHARE_DIAGRAM + diagram id
-FEEDBACK_UP = "feedback_up"  # value = entry id
+FEEDBACK = "feedback"  # Slack's feedback buttons; value = "up:<entry id>" or "down:<entry id>"
+FEEDBACK_UP = "feedback_up"  # the hand-made 👍 of cards posted before; value = entry id
 FEEDBACK_DOWN = "feedback_down"
 SHOW_DIAGRAM_IMAGE = "show_diagram_image"  # `show_diagram_image:<diagram id>`, value = diagram id
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.core.models import Band, ComparisonRow, DiagramSpec, Reply, TopicLink
-from bot.render.actions import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
+from bot.render.actions import FEEDBACK, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
 from bot.render.blocks import (
     ELLIPSIS,
     MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
     MAX_FALLBACK_TEXT,
     MAX_HOME_CELL,
     MAX_HOME_ROWS,
@@ -31,6 +32,7 @@ from bot.render.blocks import (
     escape,
     header,
     mrkdwn_length,
+    plain_text,
     section,
 )
 from bot.render.diagrams import render_diagram_text
@@ -204,7 +206,11 @@ def render_blocks(
     if why:
         tail.append(context(why))
     if reply.entry_id:
-        tail.append({"type": "actions", "elements": _reply_buttons(reply, where)})
+        buttons = _reply_buttons(reply, where)
+        if buttons:
+            tail.append({"type": "actions", "elements": buttons})
+        if where != "home":  # views take no feedback buttons
+            tail.append(render_feedback(reply.entry_id))
 
     # The answer gets whatever the message's markdown allowance leaves, and the block count.
     budget = max(MAX_MESSAGE_MARKDOWN - mrkdwn_length(tail), MIN_ANSWER_TEXT)
@@ -233,7 +239,7 @@ def _surface(ephemeral: bool, surface: Surface | None) -> Surface:
 
 
 def _reply_buttons(reply: Reply, where: Surface) -> list[Block]:
-    """Related topics, then "Share" and "Show as image" (ephemeral only), then feedback."""
+    """Related topics, then "Share" and "Show as image" (ephemeral only)."""
     entry_id = reply.entry_id or ""
     buttons = _topic_buttons(reply.related, MAX_RELATED_BUTTONS)
     if where == "ephemeral":
@@ -243,9 +249,28 @@ def _reply_buttons(reply: Reply, where: Surface) -> list[Block]:
             buttons.append(
                 button("Show as image", f"{SHOW_DIAGRAM_IMAGE}:{diagram_id}", diagram_id)
             )
-    buttons.append(button("👍 Helpful", FEEDBACK_UP, entry_id))
-    buttons.append(button("👎 Not quite", FEEDBACK_DOWN, entry_id))
     return buttons
+
+
+def render_feedback(entry_id: str) -> Block:
+    """Slack's own feedback buttons (👍/👎) under an answer, each carrying the entry id."""
+    return {
+        "type": "context_actions",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK,
+                "positive_button": {
+                    "text": plain_text("👍 Helpful", MAX_BUTTON_TEXT),
+                    "value": f"up:{entry_id}",
+                },
+                "negative_button": {
+                    "text": plain_text("👎 Not quite", MAX_BUTTON_TEXT),
+                    "value": f"down:{entry_id}",
+                },
+            }
+        ],
+    }
 
 
 def render_fallback(reply: Reply) -> str:

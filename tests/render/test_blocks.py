@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.core.answers import Answers
 from bot.core.models import Band, ComparisonRow, Reply, TopicLink
-from bot.render.actions import FEEDBACK_DOWN, FEEDBACK_UP, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
+from bot.render.actions import FEEDBACK, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
 from bot.render.answers import (
     Surface,
     render_attachments,
@@ -141,7 +141,11 @@ def test_answer_card_layout(answers: Answers) -> None:
     context = next(block for block in blocks if block["type"] == "context")
     assert "confidence" in context["elements"][0]["text"]
     ids = action_ids(blocks)
-    assert FEEDBACK_UP in ids and FEEDBACK_DOWN in ids
+    [feedback] = [block for block in blocks if block["type"] == "context_actions"]
+    [buttons] = feedback["elements"]
+    assert buttons["type"] == "feedback_buttons" and buttons["action_id"] == FEEDBACK
+    assert buttons["positive_button"]["value"] == f"up:{reply.entry_id}"
+    assert buttons["negative_button"]["value"] == f"down:{reply.entry_id}"
     assert any(action.startswith(f"{OPEN_TOPIC}:") for action in ids)
     assert SHARE not in ids and not any(a.startswith(SHOW_DIAGRAM_IMAGE) for a in ids)
 

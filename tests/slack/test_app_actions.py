@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.answers import Answers
 from bot.render.actions import (
+    FEEDBACK,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     OPEN_TOPIC,
@@ -156,14 +157,22 @@ def test_share_posts_in_channel_and_removes_the_private_copy(
     assert delete.body["delete_original"] is True
 
 
-@pytest.mark.parametrize(("action_id", "vote"), [(FEEDBACK_UP, 1), (FEEDBACK_DOWN, -1)])
+@pytest.mark.parametrize(
+    ("action_id", "value", "vote"),
+    [
+        (FEEDBACK, "up:{topic}", 1),  # Slack's feedback buttons
+        (FEEDBACK, "down:{topic}", -1),
+        (FEEDBACK_UP, "{topic}", 1),  # the hand-made buttons of cards posted before
+        (FEEDBACK_DOWN, "{topic}", -1),
+    ],
+)
 def test_feedback_is_recorded_and_thanked_privately(
-    slack: Harness, memory: RecordingMemory, topic: str, action_id: str, vote: int
+    slack: Harness, memory: RecordingMemory, topic: str, action_id: str, value: str, vote: int
 ) -> None:
     container, message = in_message()
     click = button_click(
         action_id,
-        topic,
+        value.format(topic=topic),
         response_url=slack.mock.response_url(),
         container=container,
         message=message,
@@ -209,3 +218,21 @@ def test_show_as_image_where_the_bot_cannot_post_explains_privately(
     [call] = slack.mock.wait_for(RESPONSE_URL)
     assert call.body["response_type"] == "ephemeral"
     assert "/invite @vmdocker" in call.body["text"]
+
+
+@pytest.mark.parametrize("value", ["down:no-such-entry", "down:<!channel>", "sideways", ""])
+def test_feedback_on_something_that_is_no_entry_is_not_recorded(
+    slack: Harness, memory: RecordingMemory, value: str
+) -> None:
+    container, message = in_message()
+    click = button_click(
+        FEEDBACK,
+        value,
+        response_url=slack.mock.response_url(),
+        container=container,
+        message=message,
+    )
+    slack.send_click(click)
+    slack.mock.wait_for(RESPONSE_URL)  # still thanked: the click did something visible
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+    assert memory.votes == []

@@ -11,6 +11,7 @@ import re
 from slack_bolt import App
 
 from bot.render.actions import (
+    FEEDBACK,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     HOW_TO_ASK,
@@ -45,6 +46,7 @@ def register(app: App) -> None:
     app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)
     app.action(SHARE)(actions.handle_share)
     app.action(with_target(SHOW_DIAGRAM_IMAGE))(actions.handle_show_diagram_image)
+    app.action(FEEDBACK)(actions.handle_feedback)
     app.action(FEEDBACK_UP)(actions.handle_feedback)
     app.action(FEEDBACK_DOWN)(actions.handle_feedback)
 

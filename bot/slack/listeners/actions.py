@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.render.actions import FEEDBACK_UP
+from bot.render.actions import FEEDBACK, FEEDBACK_UP
 from bot.render.screens import image_failed_message, shared_message, thanks_message, topic_message
 from bot.slack.delivery import post_message, post_to_user, respond_with, upload_diagram_or_none
 from bot.slack.deps import deps_of
@@ -71,16 +71,25 @@ def handle_show_diagram_image(
         respond_with(respond, image_failed_message())
 
 
+def vote_of(click: ButtonClick) -> tuple[int, str]:
+    """+1 or -1 and the entry id: from Slack's feedback buttons ("up:<id>", "down:<id>"), or
+    from the 👍/👎 buttons of cards posted before them (the action id says which)."""
+    if click.action_id == FEEDBACK:
+        direction, _, entry_id = click.value.partition(":")
+        return (1 if direction == "up" else -1), entry_id
+    return (1 if click.action_id == FEEDBACK_UP else -1), click.value
+
+
 def handle_feedback(
     body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """👍 or 👎 on an answer: recorded for a known entry, thanked for either way."""
     deps = deps_of(context)
     click = ButtonClick.from_payload(body, action)
-    vote = 1 if click.action_id == FEEDBACK_UP else -1
-    if click.value in deps.answers.knowledge.entries:
-        deps.memory.record_feedback(entry_id=click.value, user_id=click.user_id, vote=vote)
+    vote, entry_id = vote_of(click)
+    if entry_id in deps.answers.knowledge.entries:
+        deps.memory.record_feedback(entry_id=entry_id, user_id=click.user_id, vote=vote)
     else:
-        log.warning("feedback on unknown entry %r not recorded", click.value[:60])
+        log.warning("feedback on unknown entry %r not recorded", entry_id[:60])
     if click.response_url:
         respond_with(respond, thanks_message(vote))
