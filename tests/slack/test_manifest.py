@@ -20,6 +20,7 @@ EVENT_SCOPES = {
     "member_joined_channel": {"channels:read", "groups:read"},
     "app_home_opened": set(),
     "assistant_thread_started": {"assistant:write"},
+    "function_executed": set(),
 }
 # The bot scopes each Web API method the app calls needs (Slack's method reference).
 METHOD_SCOPES: dict[str, set[str]] = {

@@ -270,6 +270,8 @@ class MockSlack:
                 "assistant.threads.setSuggestedPrompts"
                 | "assistant.threads.setTitle"
                 | "assistant.threads.setStatus"
+                | "functions.completeSuccess"
+                | "functions.completeError"
             ):
                 return {"ok": True}
             case _:

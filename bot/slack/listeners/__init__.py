@@ -26,7 +26,7 @@ from bot.render.actions import (
     indexed,
     with_target,
 )
-from bot.slack.listeners import actions, commands, events, home, onboarding
+from bot.slack.listeners import actions, commands, events, home, onboarding, workflows
 
 
 def register(app: App) -> None:
@@ -40,7 +40,6 @@ def register(app: App) -> None:
     app.event("app_home_opened")(home.handle_app_home_opened)
     app.event("assistant_thread_started")(home.handle_assistant_thread_started)
     app.event("member_joined_channel")(onboarding.handle_member_joined)
-    app.event(re.compile(r".+"))(events.ignore_unhandled_event)  # after every other event
     app.command(commands.COMMAND)(commands.handle_vmdocker_command)
 
     app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)
@@ -56,3 +55,8 @@ def register(app: App) -> None:
     app.action(indexed(QUIZ_ANSWER))(onboarding.handle_quiz_answer)
     app.action(QUIZ_NEXT)(onboarding.handle_quiz_next)
     app.action(HOW_TO_ASK)(onboarding.handle_how_to_ask)
+
+    app.function(workflows.ANSWER_FUNCTION)(workflows.handle_answer_question)
+    app.function(workflows.PRIMER_FUNCTION)(workflows.handle_send_primer)
+
+    app.event(re.compile(r".+"))(events.ignore_unhandled_event)  # last: after every other one
