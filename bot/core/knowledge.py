@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +52,16 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> list[str]
         field = ".".join(str(part) for part in item["loc"]) or "(whole file)"
         lines.append(f"{path}: {prefix}{field}: {item['msg']}")
     return lines
+
+
+def knowledge_version(folder: Path) -> str:
+    """A short digest of every knowledge file's name and bytes: equal versions, equal content."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".md", ".yaml"):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _read_text(path: Path) -> str:
@@ -264,6 +275,7 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(
+        version=knowledge_version(folder),
         vocabulary=vocabulary,
         scope=scope,
         entries=entries,

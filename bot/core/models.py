@@ -205,6 +205,7 @@ class Scope(Strict):
 class KnowledgeBase(Strict):
     """Everything loaded from a knowledge folder, validated as a whole."""
 
+    version: str = ""  # a digest of every file read: which knowledge this is
     vocabulary: Vocabulary = Vocabulary()
     scope: Scope | None = None
     entries: dict[str, Entry]

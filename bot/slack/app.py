@@ -37,6 +37,7 @@ from bot.core.answers import Answers
 from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
+from bot.slack.metrics import STORE_ERRORS, MeteredWebClient
 from bot.slack.payloads import BadPayload
 from bot.store.memory import InProcessMemory, Memory
 from bot.store.resilient import ResilientStore, open_store
@@ -55,7 +56,7 @@ LISTENER_THREADS = 16
 def build_client(settings: Settings) -> WebClient:
     """The Web API client: `SLACK_API_URL`, the bot token, a timeout, and slack_sdk's retry
     handlers for HTTP 429 and 5xx (a dropped connection is retried by its default one)."""
-    client = WebClient(
+    client = MeteredWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_S,
@@ -84,6 +85,7 @@ def open_store_for(settings: Settings) -> ResilientStore:
         settings.database_url,
         store_question_text=settings.store_question_text,
         retention_days=settings.retention_days,
+        on_failure=lambda what: STORE_ERRORS.labels(what=what).inc(),
     )
 
 

@@ -19,6 +19,7 @@ from bot.core.knowledge import KnowledgeError
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
+from bot.slack.metrics import knowledge_loaded
 from bot.store.memory import Memory
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Serving:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        knowledge = deps.answers.knowledge
+        knowledge_loaded(len(knowledge.entries), knowledge.version)
 
     def reload(self, load: Callable[[], Answers]) -> bool:
         """Load the knowledge again with `load`; only a valid one replaces what serves. An
@@ -128,7 +131,12 @@ class Serving:
             onboarding=Onboarding(answers),
             home=home_view(answers.knowledge),
         )
-        log.info("knowledge reloaded: %d entries", len(answers.knowledge.entries))
+        knowledge_loaded(len(answers.knowledge.entries), answers.knowledge.version)
+        log.info(
+            "knowledge reloaded: %d entries, version %s",
+            len(answers.knowledge.entries),
+            answers.knowledge.version,
+        )
         return True
 
 

@@ -16,6 +16,8 @@ import asyncio
 import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -44,11 +46,13 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
 from bot.store.resilient import ResilientStore
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"  # alive: the knowledge is loaded
 READY_PATH = "/readyz"  # ready: knowledge, store and Slack all answer
+METRICS_PATH = "/metrics"  # Prometheus text format
 SLACK_CHECK_TTL_S = 30.0
 APP_FACTORY = "bot.slack.server:create_app"
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
@@ -245,10 +249,13 @@ class HttpApp:
             await self._health(scope, send)
         elif scope["path"] == READY_PATH:
             await self._ready(send)
+        elif scope["path"] == METRICS_PATH:
+            body, content_type = exposition()
+            await _send_bytes(send, 200, body, content_type)
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
             await _send(send, 404, {"error": "not found"})
         else:
-            with self.acks.acking():
+            with self.acks.acking(), ACK_SECONDS.time():
                 try:
                     body = await read_body(scope, receive)
                     self._verify(scope, body)
@@ -288,8 +295,14 @@ class HttpApp:
 
 
 async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    await _send_bytes(send, status, json.dumps(body).encode(), "application/json")
+
+
+async def _send_bytes(send: Send, status: int, payload: bytes, content_type: str) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", b"%d" % len(payload)),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -324,13 +337,22 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Run uvicorn until interrupted; the caller has already validated settings and knowledge."""
     # Workers read their settings from the environment: pin the folder the parent validated.
     os.environ["VMDOCKER_KNOWLEDGE_DIR"] = str(settings.knowledge_dir.resolve())
+    # Several workers write their metrics to one folder, so /metrics in any of them sums all.
+    shared = None
+    if workers > 1 and not os.environ.get(MULTIPROC_DIR):
+        shared = tempfile.mkdtemp(prefix="vmdocker-metrics-")
+        os.environ[MULTIPROC_DIR] = shared
     log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-    )
+    try:
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            access_log=settings.log_level == "DEBUG",
+        )
+    finally:
+        if shared:
+            shutil.rmtree(shared, ignore_errors=True)

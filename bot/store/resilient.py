@@ -70,8 +70,10 @@ class ResilientStore:
         retention_days: int = 0,
         retry_after: float = RETRY_AFTER_S,
         monotonic: Callable[[], float] = time.monotonic,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self._opener = opener
+        self._on_failure = on_failure
         self._retention_days = retention_days
         self._retry_after = retry_after
         self._monotonic = monotonic
@@ -134,6 +136,8 @@ class ResilientStore:
     def _failed(
         self, what: str, error: Exception | None, now: float, *, record: bool = False
     ) -> None:
+        if self._on_failure is not None:
+            self._on_failure(what)
         with self._lock:
             self._failing = True
             self._unwritten += record
@@ -257,13 +261,18 @@ class ResilientStore:
 
 
 def open_store(
-    url: str, *, store_question_text: bool = True, retention_days: int = 0
+    url: str,
+    *,
+    store_question_text: bool = True,
+    retention_days: int = 0,
+    on_failure: Callable[[str], None] | None = None,
 ) -> ResilientStore:
-    """The bot's store at `url`; opens now if it can, else on a later call."""
+    """The bot's store at `url`; opens now if it can, else on a later call. `on_failure` hears
+    of every failed operation (for metrics)."""
 
     def opener() -> Store:
         return Store.from_url(url, store_question_text=store_question_text)
 
-    store = ResilientStore(opener, retention_days=retention_days)
+    store = ResilientStore(opener, retention_days=retention_days, on_failure=on_failure)
     store.open()
     return store

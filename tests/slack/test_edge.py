@@ -13,7 +13,7 @@ import pytest
 from bot.core.answers import Answers
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
 from tests.support import Failure, MockSlack
-from tests.support.harness import harness_settings
+from tests.support.harness import harness_settings, wait_until
 from tests.support.signed import SignedRequest, Signer
 
 Message = dict[str, Any]
@@ -151,3 +151,50 @@ def test_readiness_needs_the_knowledge_the_store_and_slack(edge: HttpApp, mock: 
     status, found = get(edge, "/readyz")
     assert (status, found["ready"], found["slack"]) == (503, False, False)
     assert get(edge, "/healthz")[0] == 200  # alive all the same
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text `text` (0 when absent)."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} ") or (not labels and line.startswith(name + " ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_move_when_questions_are_asked(edge: HttpApp, mock: MockSlack) -> None:
+    def scrape() -> str:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/metrics", "headers": []}
+        asyncio.run(edge(scope, receive, send))
+        assert sent[0]["status"] == 200
+        return b"".join(m.get("body", b"") for m in sent[1:]).decode()
+
+    before = scrape()
+    for name in (
+        "vmdocker_questions_total",
+        "vmdocker_ack_seconds",
+        "vmdocker_answer_seconds",
+        "vmdocker_slack_api_calls_total",
+        "vmdocker_knowledge_entries",
+    ):
+        assert f"# TYPE {name.removesuffix('_total')}" in before, name
+    request = Signer().command("what is a vm", response_url=mock.response_url("C0METRICS1"))
+    post(edge, *signed(request))
+    mock.deliveries_to("C0METRICS1")
+    asked = {"surface": "command", "band": "answer"}
+    counted = metric(before, "vmdocker_questions_total", **asked) + 1
+    wait_until(lambda: metric(scrape(), "vmdocker_questions_total", **asked) == counted)
+    after = scrape()
+    assert metric(after, "vmdocker_ack_seconds_count") > metric(
+        before, "vmdocker_ack_seconds_count"
+    )
+    calls = metric(after, "vmdocker_slack_api_calls_total", method="auth.test")
+    assert calls >= 1

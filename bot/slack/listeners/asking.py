@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from bot.core.models import Reply
 from bot.core.text import clean_question
 from bot.slack.deps import Deps
+from bot.slack.metrics import ANSWER_SECONDS, QUESTIONS
 from bot.store.records import AskedQuestion
 
 
@@ -22,6 +24,7 @@ def answer_and_record(
     """Answer `text` through `send` (None for an empty question: show the usage), then record
     how it went: the store is written after the answer is sent, so it never delays one, and
     even when sending failed."""
+    started = time.perf_counter()
     question = clean_question(text)
     if not question:
         send(None)
@@ -30,6 +33,8 @@ def answer_and_record(
     try:
         send(reply)
     finally:
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
+        QUESTIONS.labels(surface=surface, band=reply.band.value).inc()
         deps.memory.record_question(
             AskedQuestion(
                 surface=surface,
