@@ -27,6 +27,7 @@ from bot.config import (
 from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError
 from bot.core.models import Band, Reply
+from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
 from bot.render.diagrams import render_diagram_text
 from bot.render.text import render_text
@@ -327,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"vmdocker: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     try:
         answers = Answers.load(
             settings.knowledge_dir,

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="before")
     @classmethod

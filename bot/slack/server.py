@@ -36,6 +36,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
+from bot.logs import configure_logging
 from bot.slack.app import (
     LISTENER_THREADS,
     build_app,
@@ -214,8 +215,10 @@ class Readiness:
         return self._slack_ok
 
     def check(self) -> dict[str, Any]:
+        knowledge = self.serving.deps.answers.knowledge
         return {
-            "entries": len(self.serving.deps.answers.knowledge.entries),
+            "version": knowledge.version,
+            "entries": len(knowledge.entries),
             "store": self.store.ping(),
             "slack": self.slack_reachable(),
         }
@@ -327,7 +330,7 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
 def create_app() -> HttpApp:
     """uvicorn's app factory: each worker process loads settings and knowledge on its own."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     http_app = build_http_app(settings)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
     return http_app
