@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,12 +112,12 @@ class Matcher:
                     share[token.stem][index] = BODY_SHARE
                     count[token.stem][index] = BODY_COUNT
             for phrase, phrase_tokens in key_phrases[index]:
-                tokens = [token for token in phrase_tokens if token.weight > 0]
-                for token in tokens:
+                kept = [token for token in phrase_tokens if token.weight > 0]
+                for token in kept:
                     share[token.stem][index] = 1.0
                     count[token.stem][index] = count[token.stem].get(index, 0.0) + 1.0
-                if tokens:
-                    phrases.append(tokens)
+                if kept:
+                    phrases.append(kept)
                     self.phrase_source.append(phrase)
                     owners.append(index)
 
@@ -164,8 +165,8 @@ class Matcher:
         # Typos keep the first letter ("kernal", "dcoker") and the length, give or take two
         # letters; words that merely contain a known one ("resize", "standup") are others.
         self.stem_of_word: dict[str, str] = {}
-        for tokens in everything:
-            for token in tokens:
+        for text_tokens in everything:
+            for token in text_tokens:
                 if token.word and token.stem in self.share:
                     self.stem_of_word.setdefault(token.word, token.stem)
         self.words_by_initial: defaultdict[str, list[str]] = defaultdict(list)
@@ -193,7 +194,7 @@ class Matcher:
         return self.stem_of_word[found[0]] if found else None
 
     def _resolve(
-        self, tokens: list[Token], next_door: int = 0
+        self, tokens: Sequence[Token], next_door: int = 0
     ) -> tuple[list[tuple[str, float]], float]:
         """The known stems of `tokens` with their weights, and the in_domain share, counting
         `next_door` words of topics the bot does not cover (scope.yaml) against it."""
@@ -333,7 +334,7 @@ class Matcher:
         )
 
 
-def _keyness(texts: list[list[Token]]) -> dict[str, float]:
+def _keyness(texts: Sequence[Sequence[Token]]) -> dict[str, float]:
     """Per stem, 0-1: how much more often the knowledge uses its word than English does.
     "image", "host" or "start" are common English but key words here: they count in full."""
     counts: defaultdict[str, int] = defaultdict(int)

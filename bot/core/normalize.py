@@ -146,8 +146,13 @@ class Normalizer:
                     found.append(f"in-{place}")
         return found
 
-    def tokens(self, text: str) -> list[Token]:
-        """Every token of `text` once, with its weight (the most its words gave it)."""
+    def tokens(self, text: str) -> tuple[Token, ...]:
+        """Every token of `text` once, with its weight (the most its words gave it). The last
+        texts asked are remembered: a question is read whole more than once per match."""
+        return self._tokens(text)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one normalizer per knowledge base, kept for its life
+    def _tokens(self, text: str) -> tuple[Token, ...]:
         words = self._fold(words_of(text))
         expanded = [*words, *self._places(words)]
         for word in words:
@@ -165,7 +170,7 @@ class Normalizer:
             weight = 1.0 if made else rarity(word)
             if stem not in found or found[stem].weight < weight:
                 found[stem] = Token(stem, weight, "" if made else word)
-        return list(found.values())
+        return tuple(found.values())
 
     def tokenize(self, text: str) -> list[str]:
         """The stems of `text` that say something (weight above 0), in order."""
