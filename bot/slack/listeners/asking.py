@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.core.models import Reply
+from bot.core.models import Band, Reply
 from bot.core.text import clean_question
 from bot.slack.deps import Deps
 from bot.slack.metrics import ANSWER_SECONDS, QUESTIONS
@@ -20,16 +20,20 @@ def answer_and_record(
     surface: str,
     user_id: str,
     channel_id: str | None,
+    only_if_sure: bool = False,
 ) -> None:
     """Answer `text` through `send` (None for an empty question: show the usage), then record
     how it went: the store is written after the answer is sent, so it never delays one, and
-    even when sending failed."""
+    even when sending failed. `only_if_sure`: nothing is sent or recorded but an answer."""
     started = time.perf_counter()
     question = clean_question(text)
     if not question:
-        send(None)
+        if not only_if_sure:
+            send(None)
         return
     reply = deps.answers.reply_to(question)
+    if only_if_sure and reply.band is not Band.ANSWER:
+        return
     try:
         send(reply)
     finally:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.commands import parse_command
-from bot.core.models import Band, Reply, Subcommand
+from bot.core.models import Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
 from bot.render.screens import usage_message
@@ -67,9 +67,11 @@ def answer_in_conversation(
     *,
     surface: Surface,
     thread_ts: str | None,
+    only_if_sure: bool = False,
 ) -> None:
     """Answer `message` where it was asked: the answer card first, then the diagram's PNG
-    shared in the same thread (or as text if the upload fails).
+    shared in the same thread (or as text if the upload fails). `only_if_sure`: say nothing
+    unless the reply is an answer.
 
     The picture is the file share alone, not also an image block in the card: that would show it
     twice, and an image block naming a file uploaded a moment before can be refused
@@ -77,6 +79,8 @@ def answer_in_conversation(
     assert message.user is not None  # callers pass only messages typed by people
 
     def send(reply: Reply | None) -> None:
+        if surface == "thread" and thread_ts:  # a follow-up in this thread may come any moment
+            deps.memory.mark_thread(channel_id=message.channel, thread_ts=thread_ts)
         if reply is None:
             post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
             return
@@ -86,8 +90,6 @@ def answer_in_conversation(
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 
-    if surface == "thread" and thread_ts:  # a follow-up in this thread may come any moment
-        deps.memory.mark_thread(channel_id=message.channel, thread_ts=thread_ts)
     answer_and_record(
         deps,
         message.text,
@@ -95,6 +97,7 @@ def answer_in_conversation(
         surface=surface,
         user_id=message.user,
         channel_id=message.channel,
+        only_if_sure=only_if_sure,
     )
 
 
@@ -155,10 +158,10 @@ def handle_thread_follow_up(
         channel_id=message.channel, thread_ts=message.thread_ts, within=FOLLOW_UP_WINDOW
     ):
         return
-    reply = deps.answers.reply_to(clean_question(message.text))
-    if reply.band is not Band.ANSWER or not first_delivery(deps, body):
-        return
-    answer_in_conversation(deps, client, message, surface="thread", thread_ts=message.thread_ts)
+    if first_delivery(deps, body):
+        answer_in_conversation(
+            deps, client, message, surface="thread", thread_ts=message.thread_ts, only_if_sure=True
+        )
 
 
 def ignore_other_messages() -> None:
