@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///vmdocker.sqlite3"
     store_question_text: bool = True  # false: record band/entry/score but never what was asked
     retention_days: int = Field(default=90, ge=0)  # older store rows are purged; 0 keeps all
+    # A worker's hold on the requests it is working on; a stopped worker's are taken over after.
+    inbox_lease_seconds: float = Field(default=30, gt=0, le=3600)
+    # On SIGTERM: how long work in progress may finish; the rest waits in the inbox.
+    drain_grace_seconds: float = Field(default=20, ge=0, le=600)
     admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)

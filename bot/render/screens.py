@@ -196,6 +196,16 @@ def image_failed_message() -> BlockMessage:
     return BlockMessage(text=text.replace("`", ""), blocks=[section(text)])
 
 
+def lost_command_message(command: str, text: str) -> BlockMessage:
+    """The apology for a slash command that waited too long (a restart) to be answered in place."""
+    asked = clip_escaped(f"{command} {text}".strip(), 200)
+    message = (
+        f"Sorry, I could not answer `{asked}` in time: I was restarting when it arrived. "
+        "Please ask again."
+    )
+    return BlockMessage(text=message.replace("`", ""), blocks=[section(message)])
+
+
 def thanks_message(vote: int) -> BlockMessage:
     text = (
         "Thanks! Glad it helped."

@@ -1,16 +1,14 @@
-"""The Bolt app: one Web API client, verified requests, answered-once events, every listener.
+"""The Bolt app: one Web API client, verified requests, the inbox, every listener.
 
 `build_app` has no side effects: nothing is called on Slack until the first request (Bolt then
 runs `auth.test` once to learn the bot's ids). The same app serves HTTP (`bot.slack.server`) and
 Socket Mode (`bot.slack.socket_mode`).
 
-Acks never wait for work. With `process_before_response=False` Bolt acks events itself before
-queueing the listener, but runs a command's or a button's listener on its `listener_executor`
-and holds the request until that listener calls `ack()`: behind busy listeners, the ack waits.
-So every verified command and button click is acknowledged by global middleware, in the
-request's own thread, before any listener is queued; listeners only do the work, on a pool
-sized for work that mostly waits on Slack's Web API. Event dedupe is part of that work too
-(`bot.slack.listeners.events.first_delivery`), not of the ack.
+Acks never wait for work: every verified event, command and button click is kept in the inbox
+and acked by the first global middleware (`bot.slack.inbox.Inbox.keep`), in the request's own
+thread; the inbox then dispatches it again on the listener pool, where the app processes it
+before responding, so the inbox knows when its work is done. Slack's retries of an event are
+told apart there too, across workers.
 """
 
 from __future__ import annotations
@@ -20,10 +18,11 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -37,6 +36,7 @@ from bot.core.answers import Answers
 from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
+from bot.slack.inbox import FAILURE, Inbox
 from bot.slack.metrics import STORE_ERRORS, MeteredWebClient
 from bot.slack.payloads import BadPayload
 from bot.store.memory import InProcessMemory, Memory
@@ -118,21 +118,32 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def acknowledge_first(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
-    """Global middleware: ack slash commands and button clicks before their listener is queued.
+def inbox_for(settings: Settings, memory: Memory) -> Inbox:
+    """The inbox keeping requests in `memory` (the store), leased as the settings say."""
+    return Inbox(
+        memory,
+        signing_secret=settings.slack_signing_secret,
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
+    )
 
-    Runs after Bolt's signature check. Their ack carries nothing (answers go to the
-    response_url or the Web API), so the listeners need not ack; a listener that does anyway
-    changes nothing. Returning None makes Bolt answer with this ack, as an event's auto-ack.
+
+def acknowledge_first(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
+    """Global middleware: ack slash commands and button clicks before their listener runs.
+
+    Their ack carries nothing (answers go to the response_url or the Web API), so the
+    listeners need not ack; a listener that does anyway changes nothing. (The inbox acked
+    these requests already; this is the ack of the inbox's own dispatch, which nobody reads.)
     """
     if is_slash_command(body) or is_block_actions(body):
         ack()
     next()
 
 
-def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
+def log_listener_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
     """Global error handler, the one place listener errors are logged: a malformed payload or a
-    Slack API error in one line, anything else with its traceback. The request was acked."""
+    Slack API error in one line, anything else with its traceback. The request was acked; the
+    error is left in its context for the inbox to decide whether to try again."""
+    context[FAILURE] = error
     if isinstance(error, BadPayload):
         log.warning("ignored a malformed payload: %s", error)
     elif isinstance(error, SlackApiError):
@@ -150,25 +161,32 @@ def build_app(
     memory: Memory | None = None,
     listener_executor: Executor | None = None,
     serving: Serving | None = None,
+    inbox: Inbox | None = None,
 ) -> App:
     """The vmdocker Bolt app.
 
     `client` defaults to `build_client(settings)`; `answers` to the knowledge in the settings;
-    `memory` (event dedupe, question and vote records) to a bounded in-process one. Pass the
-    store (`open_store_for(settings)`) to dedupe and remember across workers.
-    `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads).
+    `memory` (the inbox, question and vote records) to a bounded in-process one. Pass the
+    store (`open_store_for(settings)`) to keep requests and remember across workers.
+    `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads). `inbox`
+    defaults to one on the serving memory; pass one to start and drain it (`Inbox.start`).
     """
     serving = serving or serving_for(settings, answers, memory)
+    inbox = inbox or inbox_for(settings, serving.deps.memory)
+    executor = listener_executor or ThreadPoolExecutor(
+        LISTENER_THREADS, thread_name_prefix="listener"
+    )
     app = App(
         client=client or build_client(settings),
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
-        process_before_response=False,
-        listener_executor=listener_executor
-        or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        process_before_response=True,  # the inbox's dispatch returns once the work is done
+        listener_executor=executor,
     )
+    app.use(inbox.keep)
     app.use(acknowledge_first)
     app.use(provide(serving))
     app.error(log_listener_error)
     listeners.register(app)
+    inbox.serve(app, executor)
     return app

@@ -40,6 +40,11 @@ SLACK_CALLS = Counter("vmdocker_slack_api_calls_total", "Slack Web API calls", [
 SLACK_ERRORS = Counter(
     "vmdocker_slack_api_errors_total", "Slack Web API calls that failed", ["method", "error"]
 )
+INBOX_DEPTH = Gauge(
+    "vmdocker_inbox_depth",
+    "Requests acked and not yet done, in the whole store",
+    multiprocess_mode="mostrecent",
+)
 STORE_ERRORS = Counter("vmdocker_store_errors_total", "Store operations that failed", ["what"])
 KNOWLEDGE_ENTRIES = Gauge(
     "vmdocker_knowledge_entries",

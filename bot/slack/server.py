@@ -3,7 +3,9 @@
 Slack posts events, slash commands and interactivity to `POST /slack/events`; Bolt verifies each
 request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
 answers 200 once the knowledge is loaded. Workers share nothing but the database (the store:
-answered event ids, questions, votes): each one builds its own app through `create_app`.
+the inbox of acked requests, questions, votes): each one builds its own app through `create_app`.
+On SIGTERM uvicorn stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up
+to DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
 Within a worker, acks come first: requests are acknowledged before their listener is queued
 (`bot.slack.app.acknowledge_first`), and listeners start once no request is being acknowledged
@@ -41,12 +43,14 @@ from bot.slack.app import (
     LISTENER_THREADS,
     build_app,
     build_client,
+    inbox_for,
     load_answers,
     open_store_for,
     reload_on_hangup,
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.inbox import Inbox
 from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
 from bot.store.resilient import ResilientStore
 
@@ -236,8 +240,12 @@ class HttpApp:
         acks: AcksFirst,
         signing_secret: str,
         readiness: Readiness,
+        inbox: Inbox,
+        drain_grace: float,
     ) -> None:
         self.serving = serving
+        self.inbox = inbox
+        self.drain_grace = drain_grace
         self.acks = acks
         self.readiness = readiness
         self.verifier = SignatureVerifier(signing_secret)
@@ -246,8 +254,10 @@ class HttpApp:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan: lasts as long as the server
-            await self.slack(scope, receive, send)
+        if scope["type"] == "lifespan":  # lasts as long as the server
+            await self._lifespan(receive, send)
+        elif scope["type"] != "http":
+            return
         elif scope["path"] == HEALTH_PATH:
             await self._health(scope, send)
         elif scope["path"] == READY_PATH:
@@ -281,6 +291,20 @@ class HttpApp:
             valid = False
         if not valid:
             raise Refused(401, f"bad or missing signature ({len(body):,} bytes)")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start the inbox's sweeps with the server; drain it when the server stops (after
+        uvicorn stopped taking requests)."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.inbox.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def _ready(self, send: Send) -> None:
         """200 when the knowledge, the store and Slack are all there; 503 and which is not."""
@@ -317,14 +341,24 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
     store = open_store_for(settings)
     client = build_client(settings)
     serving = serving_for(settings, answers, store)
+    inbox = inbox_for(settings, store)
     app = build_app(
         settings,
         client=client,
         serving=serving,
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
+        inbox=inbox,
     )
     readiness = Readiness(serving, store, client, time.monotonic)
-    return HttpApp(app, serving, acks, settings.slack_signing_secret, readiness)
+    return HttpApp(
+        app,
+        serving,
+        acks,
+        settings.slack_signing_secret,
+        readiness,
+        inbox,
+        drain_grace=settings.drain_grace_seconds,
+    )
 
 
 def create_app() -> HttpApp:

@@ -2,6 +2,7 @@
 
 Bolt's built-in Socket Mode client asks `apps.connections.open` (with the app-level token) for
 a WebSocket URL, acknowledges every envelope by its `envelope_id`, and reconnects on its own.
+Requests go through the same inbox as over HTTP: kept, acked, worked on, drained on stop.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import Settings
 from bot.core.answers import Answers
-from bot.slack.app import build_app, open_store_for, reload_on_hangup, serving_for
+from bot.slack.app import build_app, inbox_for, open_store_for, reload_on_hangup, serving_for
 from bot.slack.deps import Serving
+from bot.slack.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
 
 def socket_mode_handler(
-    settings: Settings, answers: Answers, serving: Serving | None = None
+    settings: Settings, answers: Answers, serving: Serving | None = None, inbox: Inbox | None = None
 ) -> SocketModeHandler:
     """The app (remembering in the store) and its Socket Mode connection, not yet connected."""
     serving = serving or serving_for(settings, answers, open_store_for(settings))
-    app = build_app(settings, serving=serving)
+    app = build_app(settings, serving=serving, inbox=inbox)
     return SocketModeHandler(app, settings.slack_app_token, logger=log)
 
 
@@ -34,14 +36,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run_socket_mode(settings: Settings, answers: Answers) -> None:
-    """Connect and serve until Ctrl-C or SIGTERM (a process manager's stop), then disconnect.
-    SIGHUP reloads the knowledge."""
-    serving = serving_for(settings, answers, open_store_for(settings))
-    handler = socket_mode_handler(settings, answers, serving)
+    """Connect and serve until Ctrl-C or SIGTERM (a process manager's stop), then disconnect and
+    drain the inbox. SIGHUP reloads the knowledge."""
+    store = open_store_for(settings)
+    serving = serving_for(settings, answers, store)
+    inbox = inbox_for(settings, store)
+    handler = socket_mode_handler(settings, answers, serving, inbox)
     signal.signal(signal.SIGTERM, _interrupt)
     reload_on_hangup(serving, settings)
     log.info("connecting to Slack in Socket Mode")
+    inbox.start()
     try:
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        inbox.drain(settings.drain_grace_seconds)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -31,6 +32,7 @@ from bot.store.records import (
     ANSWERED,
     AskedQuestion,
     EntryVotes,
+    InboxItem,
     ProgressKind,
     SurfaceBandCount,
     Usage,
@@ -40,7 +42,7 @@ from bot.store.schema import (
     answered_threads,
     feedback,
     greetings,
-    processed_events,
+    inbox,
     progress,
     questions,
     schema_version,
@@ -49,13 +51,13 @@ from bot.store.schema import (
 log = logging.getLogger(__name__)
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-# A listener claims its event id before it replies, so a busy or lost database must fail fast;
-# the caller then answers anyway (ResilientStore).
+# Every request is kept in the inbox before it is acked, so a busy or lost database must fail
+# fast; the caller then answers anyway (ResilientStore).
 SQLITE_BUSY_TIMEOUT_MS = 1500  # a writer waits this long for the lock, then the call fails
 POSTGRES_CONNECT_TIMEOUT_S = 2  # libpq's minimum: a server that is down fails fast
 POSTGRES_LOCK_TIMEOUT_MS = 1000
 POSTGRES_STATEMENT_TIMEOUT_MS = 5000
-EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older event ids are useless
+EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older done items are useless
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
 
 
@@ -276,9 +278,79 @@ class Store:
         with self._writing() as connection:
             connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
-    def claim_event(self, event_id: str) -> bool:
-        """True only the first time this Slack event id is seen, across threads and processes."""
-        return self._insert_once(processed_events, event_id=event_id, seen_at=self._clock())
+    # --- the inbox ----------------------------------------------------------------
+
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+        """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
+        an event, across workers): only the first delivery is worked on."""
+        return self._insert_once(
+            inbox,
+            **item.model_dump(),
+            owner=owner,
+            lease_until=self._clock() + lease,
+        )
+
+    def finish(self, key: str, *, outcome: str) -> None:
+        """Mark an item done: it is never worked on again."""
+        statement = (
+            update(inbox)
+            .where(inbox.c.key == key)
+            .values(done_at=self._clock(), outcome=outcome, owner=None)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def renew(self, *, owner: str, lease: timedelta) -> int:
+        """Extend the lease of every open item `owner` holds; return how many."""
+        statement = (
+            update(inbox)
+            .where(inbox.c.owner == owner, inbox.c.done_at.is_(None))
+            .values(lease_until=self._clock() + lease)
+        )
+        with self._writing() as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
+        """Give open items back: any worker may take them once `after` has passed."""
+        if not keys:
+            return 0
+        statement = (
+            update(inbox)
+            .where(inbox.c.key.in_(keys), inbox.c.done_at.is_(None))
+            .values(owner=None, lease_until=self._clock() + after)
+        )
+        with self._writing() as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
+        """Take up to `limit` open items whose lease ran out (a worker stopped, or they were
+        released), oldest first; each is taken by one caller only, across processes."""
+        now = self._clock()
+        candidates = (
+            select(inbox.c.key)
+            .where(inbox.c.done_at.is_(None), inbox.c.lease_until < now)
+            .order_by(inbox.c.received_at)
+            .limit(limit)
+        )
+        fields = [inbox.c[name] for name in InboxItem.model_fields]
+        taken: list[InboxItem] = []
+        with self._writing() as connection:
+            for key in connection.scalars(candidates).all():
+                claim = (
+                    update(inbox)
+                    .where(inbox.c.key == key, inbox.c.done_at.is_(None), inbox.c.lease_until < now)
+                    .values(owner=owner, lease_until=now + lease, attempts=inbox.c.attempts + 1)
+                )
+                if connection.execute(claim).rowcount:
+                    row = connection.execute(select(*fields).where(inbox.c.key == key)).one()
+                    taken.append(InboxItem.model_validate(row._asdict()))
+        return taken
+
+    def inbox_depth(self) -> int:
+        """Items acked and not yet done."""
+        query = select(func.count()).select_from(inbox).where(inbox.c.done_at.is_(None))
+        with self._reading() as connection:
+            return int(connection.scalar(query) or 0)
 
     def record_question(self, asked: AskedQuestion) -> None:
         """Remember one question and how it was answered (its text only if STORE_QUESTION_TEXT)."""
@@ -338,10 +410,12 @@ class Store:
         )
 
     def purge(self, *, older_than_days: int) -> int:
-        """Delete questions, votes, progress and event ids older than that; return rows deleted.
+        """Delete questions, votes, progress and done inbox items older than that; return rows
+        deleted.
 
         Greetings are kept: they are what stops a newcomer being greeted twice, and hold IDs only.
-        Event ids older than two days are always dropped: Slack stops retrying long before.
+        Inbox items done more than two days ago are always dropped: Slack stops retrying long
+        before. Open ones are kept whatever their age.
         """
         if older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
@@ -356,7 +430,7 @@ class Store:
                     (feedback, feedback.c.voted_at, cutoff),
                     (progress, progress.c.updated_at, cutoff),
                     (answered_threads, answered_threads.c.replied_at, event_cutoff),
-                    (processed_events, processed_events.c.seen_at, event_cutoff),
+                    (inbox, inbox.c.done_at, event_cutoff),
                 )
             )
         if deleted:

@@ -1,8 +1,9 @@
-"""What the app remembers: handled events, questions, votes, greetings and onboarding progress.
+"""What the app remembers: the inbox of acked requests, questions, votes, greetings and
+onboarding progress.
 
 `bot.store.resilient.ResilientStore` implements `Memory` with a database shared by every worker;
 `InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that reach
-this process and logs the rest.
+this process, keeps nothing durable (a restart loses what was in progress) and logs the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import AskedQuestion, ProgressKind, Usage
+from bot.store.records import AskedQuestion, InboxItem, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,29 @@ log = logging.getLogger(__name__)
 class Memory(Protocol):
     """The store as the listeners see it."""
 
-    def claim_event(self, event_id: str) -> bool:
-        """True the first time `event_id` is seen: only then is the event answered."""
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+        """Keep an acked request until it is done; True the first time its key is seen: only
+        then is it worked on. `owner` holds it for `lease`, renewed while it lives."""
+        ...
+
+    def finish(self, key: str, *, outcome: str) -> None:
+        """The request's work is done (or given up): never work on it again."""
+        ...
+
+    def renew(self, *, owner: str, lease: timedelta) -> int:
+        """Extend the leases `owner` holds on open items; return how many."""
+        ...
+
+    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
+        """Let any worker take these open items once `after` has passed."""
+        ...
+
+    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
+        """Open items whose lease ran out, now leased to `owner`: left by a stopped worker."""
+        ...
+
+    def inbox_depth(self) -> int | None:
+        """Items acked and not yet done (None: not known)."""
         ...
 
     def record_question(self, asked: AskedQuestion) -> None:
@@ -58,7 +80,7 @@ class Memory(Protocol):
 
 
 class InProcessMemory:
-    """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
+    """Bounded, per process: remembers the last `size` inbox keys; logs questions and votes."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
@@ -77,8 +99,23 @@ class InProcessMemory:
                 seen.popitem(last=False)
             return True
 
-    def claim_event(self, event_id: str) -> bool:
-        return self._first_time(self._events, event_id)
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+        return self._first_time(self._events, item.key)
+
+    def finish(self, key: str, *, outcome: str) -> None:
+        log.debug("inbox item %s: %s", key, outcome)
+
+    def renew(self, *, owner: str, lease: timedelta) -> int:
+        return 0  # nothing is kept for another process to take
+
+    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
+        return 0
+
+    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
+        return []
+
+    def inbox_depth(self) -> int | None:
+        return None
 
     def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
         return self._first_time(self._greeted, (channel_id, user_id))

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ProgressKind = Literal["tour", "quiz"]
+InboxKind = Literal["event", "command", "action"]
 BandName = Literal["answer", "suggest", "none"]  # how a question was answered
 ANSWERED: BandName = "answer"  # answered outright; the other bands are misses
 
@@ -54,3 +55,16 @@ class Usage(Record):
     unanswered: list[str]
     votes: list[EntryVotes]
     question_text_stored: bool
+
+
+class InboxItem(Record):
+    """One acked request kept until its work is done: what it was, and its payload as JSON."""
+
+    key: str
+    kind: InboxKind
+    team_id: str | None = None
+    channel_id: str | None = None
+    user_id: str | None = None
+    body: str
+    received_at: datetime
+    attempts: int = Field(default=1, ge=1)

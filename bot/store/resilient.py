@@ -3,7 +3,9 @@
 While the database is down or locked, each call falls back to a safe answer and this process's
 own memory, so the bot keeps answering:
 
-- `claim_event` -> True unless this process already saw the id (answer; at worst a retry twice);
+- `admit` (keep an acked request in the inbox) -> True unless this process already saw its key:
+  it is worked on at once, without a durable copy (counted as not written);
+- `finish` -> remembered, and written by the next `renew` once the database works again;
 - `mark_greeted` -> True unless this process already greeted that user there: a newcomer missing
   their only greeting is worse than a rare second one after an outage;
 - `save_progress`/`load_progress` -> kept in memory, so a tour or quiz carries on;
@@ -25,7 +27,7 @@ from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
-from bot.store.records import AskedQuestion, ProgressKind, Usage
+from bot.store.records import AskedQuestion, InboxItem, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class ResilientStore:
         self._unwritten = 0
         self._purged_at: float | None = None
         self._events = _LocalMemory(LOCAL_MEMORY)
+        self._unfinished: dict[str, str] = {}  # inbox keys done while the database was down
         self._greeted = _LocalMemory(LOCAL_MEMORY)
         self._progress: dict[tuple[str, str], dict[str, Any]] = {}
         self._threads = InProcessMemory(LOCAL_MEMORY)  # threads answered, while the store is down
@@ -178,9 +181,43 @@ class ResilientStore:
         """Open (creating or upgrading the schema) now rather than on first use; True on success."""
         return self.attempt("open", lambda s: True, False)
 
-    def claim_event(self, event_id: str) -> bool:
-        first_here = self._events.add(event_id)
-        return self.attempt("claim_event", lambda s: s.claim_event(event_id), first_here)
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+        first_here = self._events.add(item.key)
+        return self.attempt(
+            "admit", lambda s: s.admit(item, owner=owner, lease=lease), first_here, record=True
+        )
+
+    def finish(self, key: str, *, outcome: str) -> None:
+        def finish_now(store: Store) -> None:
+            store.finish(key, outcome=outcome)
+            self._unfinished.pop(key, None)
+
+        self._unfinished[key] = outcome
+        self.attempt("finish", finish_now, None)
+
+    def renew(self, *, owner: str, lease: timedelta) -> int:
+        """Also writes the `finish`es the database missed, first: an item done while it was down
+        must not look abandoned once it is back."""
+
+        def renew_now(store: Store) -> int:
+            for key, outcome in list(self._unfinished.items()):
+                store.finish(key, outcome=outcome)
+                self._unfinished.pop(key, None)
+            return store.renew(owner=owner, lease=lease)
+
+        return self.attempt("renew", renew_now, 0)
+
+    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
+        return self.attempt("release", lambda s: s.release(keys, after=after), 0)
+
+    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
+        return self.attempt(
+            "claim_open", lambda s: s.claim_open(owner=owner, lease=lease, limit=limit), []
+        )
+
+    def inbox_depth(self) -> int | None:
+        """Items acked and not yet done, or None while the database is unavailable."""
+        return self.attempt("inbox_depth", lambda s: s.inbox_depth(), None)
 
     def record_question(self, asked: AskedQuestion) -> None:
         self.attempt("record_question", lambda s: s.record_question(asked), None, record=True)

@@ -39,11 +39,22 @@ schema_version = Table(
     Column("applied_at", DateTime, nullable=False),
 )
 
-processed_events = Table(
-    "vmdocker_processed_events",
+inbox = Table(
+    "vmdocker_inbox",
     METADATA,
-    Column("event_id", String(255), primary_key=True),
-    Column("seen_at", DateTime, nullable=False, index=True),
+    Column("key", String(255), primary_key=True),  # event_id, or a command's/click's trigger_id
+    Column("kind", String(16), nullable=False),
+    Column("team_id", String(SLACK_ID)),
+    Column("channel_id", String(SLACK_ID)),
+    Column("user_id", String(SLACK_ID)),
+    Column("body", Text, nullable=False),  # the payload as Bolt parsed it, as JSON
+    Column("received_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("owner", String(80)),  # the worker process working on it
+    Column("lease_until", DateTime, nullable=False),  # another worker may take it after this
+    Column("done_at", DateTime),
+    Column("outcome", String(16)),
+    Index("ix_vmdocker_inbox_open", "done_at", "lease_until"),
 )
 
 questions = Table(
@@ -114,7 +125,13 @@ def _answered_threads(connection: Connection) -> None:
     answered_threads.create(connection, checkfirst=True)
 
 
+def _inbox(connection: Connection) -> None:
+    inbox.create(connection, checkfirst=True)
+    connection.exec_driver_sql("DROP TABLE IF EXISTS vmdocker_processed_events")  # now the inbox
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
+    Migration(3, "a durable inbox of acked events, commands and clicks", _inbox),
 ]

@@ -23,14 +23,15 @@ from bot.render.screens import (
 from bot.store.memory import InProcessMemory
 from tests.support import block_problems, message_problems
 from tests.support.blocks_check import MAX_VIEW_BLOCKS
+from tests.support.inbox import admit
 
 
 def test_in_process_memory_claims_each_event_once_and_stays_bounded() -> None:
     memory = InProcessMemory(size=2)
-    assert memory.claim_event("Ev1")
-    assert not memory.claim_event("Ev1")
-    assert memory.claim_event("Ev2") and memory.claim_event("Ev3")
-    assert memory.claim_event("Ev1")  # forgotten: only the last `size` ids are kept
+    assert admit(memory, "Ev1")
+    assert not admit(memory, "Ev1")
+    assert admit(memory, "Ev2") and admit(memory, "Ev3")
+    assert admit(memory, "Ev1")  # forgotten: only the last `size` ids are kept
 
 
 def _screens(answers: Answers) -> dict[str, BlockMessage | None]:

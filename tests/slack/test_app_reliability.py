@@ -78,10 +78,6 @@ class HeldMemory(InProcessMemory):
     def hold(self) -> None:
         assert self.released.wait(timeout=10), "never released"
 
-    def claim_event(self, event_id: str) -> bool:
-        self.hold()
-        return super().claim_event(event_id)
-
     def record_question(self, record: AskedQuestion) -> None:
         self.hold()
         super().record_question(record)
@@ -94,15 +90,16 @@ class HeldMemory(InProcessMemory):
 def test_acks_do_not_wait_for_listeners_even_with_every_listener_thread_busy(
     mock: MockSlack, answers: Answers
 ) -> None:
-    """More commands than listener threads, every listener stuck at the store: each request is
-    still acked by its own dispatch. Before, a command waited for a free thread to call ack().
-    A command is answered before it is recorded, so the store holds no answer back: each busy
-    thread sent its answer and waits to record it; the rest wait for a thread."""
+    """More commands than listener threads (each in its own channel), every listener stuck at
+    the store: each request is still acked by its own dispatch. Before, a command waited for a
+    free thread to call ack(). A command is answered before it is recorded, so the store holds
+    no answer back: each busy thread sent its answer and waits to record it; the rest wait for
+    a thread."""
     memory = HeldMemory()
     slack = start_harness(mock, answers, memory=memory)
     commands = LISTENER_THREADS + 5
-    acks = [slack.send_command("what is a vm?") for _ in range(commands)]
-    acks.append(slack.send_event(mention("what is a container?")))  # its dedupe claim is held
+    acks = [slack.send_command("what is a vm?", channel=f"C0BUSY{n:04d}") for n in range(commands)]
+    acks.append(slack.send_event(mention("what is a container?")))
     container, message = in_message()
     click = button_click(
         FEEDBACK_UP,

@@ -159,7 +159,7 @@ def test_retried_event_envelope_is_acked_and_answered_once(
     socket_server: SocketModeServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.slack.listeners.events")
+    caplog.set_level(logging.INFO, logger="bot.slack.inbox")
     event = mention("why do containers start fast?", channel="C0SOCKET03")
     first = socket_server.send("events_api", events_api(event, "Ev0SOCKET3"))
     retry = socket_server.send(
@@ -171,7 +171,7 @@ def test_retried_event_envelope_is_acked_and_answered_once(
     socket_server.wait_for_ack(first)
     socket_server.wait_for_ack(retry)
     mock.deliveries_to("C0SOCKET03", WAIT)[0]
-    wait_until(lambda: "event Ev0SOCKET3 already handled" in caplog.text)  # the retry, refused
+    wait_until(lambda: "event:Ev0SOCKET3 already received" in caplog.text)  # the retry, refused
     answers = [c for c in mock.calls_to("chat.postMessage") if c.body["channel"] == "C0SOCKET03"]
     assert len(answers) == 1
 

@@ -13,6 +13,7 @@ from bot.store import schema as store_schema
 from bot.store.database import SQLITE_BUSY_TIMEOUT_MS, Store, StoreError, upgrade_schema
 from bot.store.records import AskedQuestion
 from bot.store.schema import Migration
+from tests.support.inbox import admit
 from tests.support.store_databases import Clock
 
 LONG_AGO = datetime(2000, 1, 1)
@@ -64,16 +65,16 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store: Store) -> None:
 
 
 def test_claim_event_is_true_only_the_first_time(store: Store) -> None:
-    assert store.claim_event("Ev1") is True
-    assert store.claim_event("Ev1") is False
-    assert store.claim_event("Ev2") is True
+    assert admit(store, "Ev1") is True
+    assert admit(store, "Ev1") is False
+    assert admit(store, "Ev2") is True
 
 
 def test_claimed_events_survive_a_restart(url: str, store: Store) -> None:
-    assert store.claim_event("Ev1")
+    assert admit(store, "Ev1")
     store.close()
     again = Store.from_url(url)
-    assert again.claim_event("Ev1") is False
+    assert admit(again, "Ev1") is False
     again.close()
 
 
@@ -142,27 +143,32 @@ def test_purge_deletes_only_rows_older_than_the_retention(store: Store, clock: C
     store.record_feedback(entry_id="vm-vs-docker", user_id="U1", vote=-1)
     store.save_progress(user_id="U1", kind="tour", state={"step": 1})
     store.mark_greeted(channel_id="C1", user_id="U1")
-    store.claim_event("EvOld")
+    admit(store, "EvOld")
+    store.finish("EvOld", outcome="done")
+    admit(store, "EvOpen")  # never finished: kept whatever its age
     clock.now += timedelta(days=31)
     ask(store, "new question", "none")
-    store.claim_event("EvNew")
+    admit(store, "EvNew")
+    store.finish("EvNew", outcome="done")
 
-    assert store.purge(older_than_days=30) == 4  # question, vote, progress, old event id
+    assert store.purge(older_than_days=30) == 4  # question, vote, progress, old done item
+    assert store.inbox_depth() == 1
     assert store.unanswered_questions(since=LONG_AGO) == ["new question"]
     assert store.entry_votes(since=LONG_AGO) == []
     assert store.load_progress(user_id="U1", kind="tour") is None
     assert store.mark_greeted(channel_id="C1", user_id="U1") is False  # greetings are kept
-    assert store.claim_event("EvNew") is False
+    assert admit(store, "EvNew") is False
     assert store.purge(older_than_days=30) == 0
 
 
-def test_event_ids_are_forgotten_after_two_days_whatever_the_retention(
+def test_done_inbox_items_are_forgotten_after_two_days_whatever_the_retention(
     store: Store, clock: Clock
 ) -> None:
-    store.claim_event("Ev1")
+    admit(store, "Ev1")
+    store.finish("Ev1", outcome="done")
     clock.now += timedelta(days=3)
     assert store.purge(older_than_days=365) == 1
-    assert store.claim_event("Ev1") is True
+    assert admit(store, "Ev1") is True
 
 
 def test_unsupported_or_malformed_urls_are_store_errors() -> None:

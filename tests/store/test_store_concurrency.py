@@ -13,6 +13,7 @@ from bot.store.database import Store
 from bot.store.records import AskedQuestion
 from bot.store.schema import MIGRATIONS
 from tests.conftest import ROOT
+from tests.support.inbox import admit
 
 THREADS = 8
 PER_THREAD = 40
@@ -72,7 +73,7 @@ def test_two_stores_racing_claim_each_event_and_greeting_once(database_url: str)
         store = stores[index % 2]
         for n in range(PER_THREAD):
             mine = []
-            if store.claim_event(f"Ev{n}"):
+            if admit(store, f"Ev{n}"):
                 mine.append(f"Ev{n}")
             if store.mark_greeted(channel_id="C1", user_id=f"U{n}"):
                 mine.append(f"U{n}")
@@ -90,8 +91,9 @@ def test_two_stores_racing_claim_each_event_and_greeting_once(database_url: str)
 CLAIMER = """
 import sys
 from bot.store.database import Store
+from tests.support.inbox import admit
 store = Store.from_url(sys.argv[1])
-print(sum(store.claim_event(f"Ev{n}") for n in range(int(sys.argv[2]))))
+print(sum(admit(store, f"Ev{n}") for n in range(int(sys.argv[2]))))
 store.close()
 """
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from bot.store.database import Store
 from bot.store.records import AskedQuestion
 from bot.store.resilient import PURGE_EVERY, ResilientStore
+from tests.support.inbox import admit
 
 DAY = PURGE_EVERY.total_seconds()
 
@@ -74,7 +75,7 @@ def store_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_working_store_is_used_as_is(backend: Switchable, ticker: Ticker) -> None:
     store = resilient(backend, ticker)
     assert store.open() is True
-    assert store.claim_event("Ev1") is True and store.claim_event("Ev1") is False
+    assert admit(store, "Ev1") is True and admit(store, "Ev1") is False
     assert store.mark_greeted(channel_id="C1", user_id="U1") is True
     assert store.mark_greeted(channel_id="C1", user_id="U1") is False
     store.save_progress(user_id="U1", kind="quiz", state={"answered": 1, "score": 1, "of": 8})
@@ -125,8 +126,8 @@ def test_during_an_outage_this_process_still_answers_each_event_once(
 ) -> None:
     store = resilient(backend, ticker)
     backend.down = True
-    assert store.claim_event("Ev1") is True  # answer rather than stay silent
-    assert store.claim_event("Ev1") is False  # a retry reaching this process is still dropped
+    assert admit(store, "Ev1") is True  # answer rather than stay silent
+    assert admit(store, "Ev1") is False  # a retry reaching this process is still dropped
     assert store.mark_greeted(channel_id="C1", user_id="U1") is True  # a newcomer is greeted
     assert store.mark_greeted(channel_id="C1", user_id="U1") is False
     store.save_progress(user_id="U1", kind="tour", state={"step": 2, "of": 7})
@@ -139,13 +140,13 @@ def test_after_a_failure_the_database_rests_then_is_tried_again(
     caplog.set_level(logging.WARNING, logger="bot.store")
     store = resilient(backend, ticker, retry_after=5.0)
     backend.down = True
-    store.claim_event("Ev1")
+    admit(store, "Ev1")
     tried = len(backend.calls)
-    store.claim_event("Ev2")
+    admit(store, "Ev2")
     assert len(backend.calls) == tried  # resting: no call, no wait on a lock timeout
     backend.down = False
     ticker.now += 6
-    assert store.claim_event("Ev3") is True
+    assert admit(store, "Ev3") is True
     assert len(backend.calls) > tried
     assert store_errors(caplog)[-1].startswith("store: working again")
 
@@ -190,11 +191,11 @@ def test_after_a_failure_the_store_is_reopened_not_reused(
         return cast(Store, backend)
 
     store = ResilientStore(opener, retry_after=0.0, monotonic=ticker)
-    store.claim_event("Ev1")
+    admit(store, "Ev1")
     backend.down = True
-    store.claim_event("Ev2")
+    admit(store, "Ev2")
     backend.down = False
-    store.claim_event("Ev3")
+    admit(store, "Ev3")
     assert len(opened) == 2  # opened, failed, opened again: fresh connections
 
 
@@ -213,12 +214,12 @@ def test_a_database_that_cannot_be_opened_is_retried_later(
 
     store = ResilientStore(opener, monotonic=ticker, retry_after=5.0)
     assert store.open() is False
-    assert store.claim_event("Ev1") is True  # resting, answered from memory
+    assert admit(store, "Ev1") is True  # resting, answered from memory
     assert len(attempts) == 1
     ticker.now += 6
     assert store.open() is True
-    assert store.claim_event("Ev1") is True  # first time the database sees it
-    assert store.claim_event("Ev1") is False
+    assert admit(store, "Ev1") is True  # first time the database sees it
+    assert admit(store, "Ev1") is False
     assert "connection refused" in store_errors(caplog)[0]
     store.close()
 
@@ -229,12 +230,12 @@ def test_retention_purge_runs_on_open_and_then_once_a_day(
     store = resilient(backend, ticker, retention_days=30)
     store.open()
     assert backend.calls.count("purge") == 1
-    store.claim_event("Ev1")
+    admit(store, "Ev1")
     ticker.now += DAY - 1
-    store.claim_event("Ev2")
+    admit(store, "Ev2")
     assert backend.calls.count("purge") == 1
     ticker.now += 2
-    store.claim_event("Ev3")
+    admit(store, "Ev3")
     assert backend.calls.count("purge") == 2
 
 
@@ -242,7 +243,7 @@ def test_retention_zero_never_purges(backend: Switchable, ticker: Ticker) -> Non
     store = resilient(backend, ticker, retention_days=0)
     store.open()
     ticker.now += 10 * DAY
-    store.claim_event("Ev1")
+    admit(store, "Ev1")
     assert "purge" not in backend.calls
 
 
@@ -267,7 +268,7 @@ def test_a_database_locked_by_another_writer_does_not_stop_the_bot(
     holder = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        assert store.claim_event("Ev1") is True  # after the busy timeout: answered anyway
+        assert admit(store, "Ev1") is True  # after the busy timeout: answered anyway
         assert store.mark_greeted(channel_id="C1", user_id="U1") is True
     finally:
         holder.execute("ROLLBACK")
@@ -287,7 +288,7 @@ def test_threads_waiting_on_a_failing_open_do_not_each_try_again() -> None:
     store = ResilientStore(slow_failing_opener, retry_after=60.0)
     answers: list[bool] = []
     threads = [
-        threading.Thread(target=lambda n=n: answers.append(store.claim_event(f"Ev{n}")))
+        threading.Thread(target=lambda n=n: answers.append(admit(store, f"Ev{n}")))
         for n in range(8)
     ]
     for thread in threads:

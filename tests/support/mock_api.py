@@ -29,6 +29,7 @@ UPLOAD = "file_upload"  # the `method` recorded for the upload POST of files_upl
 Json = dict[str, Any]
 
 POLL_INTERVAL_S = 0.01  # how soon stop() returns; the default half second adds up
+HOLD_LIMIT_S = 10.0  # a held call is answered after this even if never released
 
 
 class Failure(Enum):
@@ -78,6 +79,8 @@ class MockSlack:
     calls: list[Call] = field(default_factory=list)
     _failures: dict[str, deque[_Planned]] = field(default_factory=lambda: defaultdict(deque))
     _answers: dict[str, Callable[[Json], Json]] = field(default_factory=dict)
+    _holds: dict[str, threading.Event] = field(default_factory=dict)
+    _held: int = 0
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -129,12 +132,44 @@ class MockSlack:
             self.calls.clear()
             self._failures.clear()
             self._answers.clear()
+            for release in self._holds.values():
+                release.set()
+            self._holds.clear()
 
     def fail(self, method: str, failure: Failure, *, times: int = 1, retry_after: int = 0) -> None:
         """Make the next `times` calls to `method` fail; `retry_after` is the 429's wait in s."""
         with self._changed:
             for _ in range(times):
                 self._failures[method].append(_Planned(failure, retry_after))
+
+    def hold(self, channel: str) -> threading.Event:
+        """Calls about `channel` wait unanswered until the returned event is set (at most
+        HOLD_LIMIT_S): Slack slow for one channel. `wait_held` sees them waiting."""
+        release = threading.Event()
+        with self._changed:
+            self._holds[channel] = release
+        return release
+
+    def wait_held(self, count: int, timeout: float = 5.0) -> None:
+        """Block until `count` calls are waiting on a `hold`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._held < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} held call(s), saw {self._held}")
+                self._changed.wait(left)
+
+    def _wait_if_held(self, body: Json) -> None:
+        with self._changed:
+            release = self._holds.get(str(body.get("channel")))
+            if release is None:
+                return
+            self._held += 1
+            self._changed.notify_all()
+        release.wait(HOLD_LIMIT_S)
+        with self._changed:
+            self._held -= 1
 
     def answer(self, method: str, build: Callable[[Json], Json]) -> None:
         """Answer `method` with `build(request_body)` instead of the built-in answer."""
@@ -342,6 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"ok": False, "error": "not_found"}, Call("", self.path, body, headers))
             return
         call = Call(method, self.path, body, headers)
+        self.mock._wait_if_held(body)
         planned = self.mock._planned_failure(method)
         if planned is not None:
             self._fail(planned, call)

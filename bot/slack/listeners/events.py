@@ -49,17 +49,6 @@ def is_thread_follow_up(event: dict[str, Any]) -> bool:
         return False
 
 
-def first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
-    """True unless this event was already claimed: Slack retries an event (X-Slack-Retry-Num,
-    same event_id) when its ack was slow, and a retry may reach another worker. Called first
-    thing in the listener, after the ack; the store's claim is atomic across workers."""
-    event_id = body.get("event_id")
-    if not isinstance(event_id, str) or deps.memory.claim_event(event_id):
-        return True
-    log.info("event %s already handled; not answering again", event_id)
-    return False
-
-
 def answer_in_conversation(
     deps: Deps,
     client: WebClient,
@@ -101,24 +90,18 @@ def answer_in_conversation(
     )
 
 
-def handle_app_mention(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+def handle_app_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """An @mention in a channel: answered in its thread."""
     deps = deps_of(context)
     mention = parse_payload(MessageEvent, event)
-    if mention.from_a_person and first_delivery(deps, body):
+    if mention.from_a_person:
         thread_ts = mention.thread_ts or mention.ts
         answer_in_conversation(deps, client, mention, surface="thread", thread_ts=thread_ts)
 
 
-def handle_direct_message(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+def handle_direct_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A direct message typed by a person: answered in the DM."""
     deps = deps_of(context)
-    if not first_delivery(deps, body):
-        return
     dm = parse_payload(MessageEvent, event)
     assert dm.user is not None  # the matcher's promise
     command = parse_command(clean_question(dm.text))
@@ -143,9 +126,7 @@ def show_working(client: WebClient, channel: str, thread_ts: str) -> None:
         log.debug("no thread status: Slack API %s", describe_api_error(error))
 
 
-def handle_thread_follow_up(
-    body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+def handle_thread_follow_up(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A later message in a thread the bot answered in (within FOLLOW_UP_WINDOW), without a
     mention: answered there only when the bot is sure, never with a decline or a "did you
     mean" (people may be talking to each other). A mention is `handle_app_mention`'s."""
@@ -158,10 +139,9 @@ def handle_thread_follow_up(
         channel_id=message.channel, thread_ts=message.thread_ts, within=FOLLOW_UP_WINDOW
     ):
         return
-    if first_delivery(deps, body):
-        answer_in_conversation(
-            deps, client, message, surface="thread", thread_ts=message.thread_ts, only_if_sure=True
-        )
+    answer_in_conversation(
+        deps, client, message, surface="thread", thread_ts=message.thread_ts, only_if_sure=True
+    )
 
 
 def ignore_other_messages() -> None:
