@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -90,7 +91,7 @@ class MockSlack:
 
     def start(self) -> MockSlack:
         handler = type("Handler", (_Handler,), {"mock": self})
-        self._server = ThreadingHTTPServer((self.host, 0), handler)
+        self._server = _QuietServer((self.host, 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(POLL_INTERVAL_S,), daemon=True
@@ -349,6 +350,14 @@ def _parse_body(raw: bytes, content_type: str) -> Json:
                 form[key] = json.loads(form[key])
         return form
     return {"_bytes": len(raw)}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hung up before its answer (a bot process killed mid-call)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
