@@ -99,6 +99,15 @@ def item_of(body: dict[str, Any], received_at: datetime) -> InboxItem | None:
     )
 
 
+def reply_sent(context: BoltContext, memory: Memory) -> None:
+    """Mark the request a listener works on done as soon as its reply is out: if the worker
+    stops during what follows (sharing the diagram), the question is not answered a second
+    time by the worker that takes the request over."""
+    key = context.get(FROM_INBOX)
+    if isinstance(key, str):
+        memory.finish(key, outcome="replied")
+
+
 def is_transient(error: Exception) -> bool:
     """A failure to reach Slack that may pass: worth another attempt later."""
     if isinstance(error, SlackApiError):

@@ -80,6 +80,7 @@ class MockSlack:
     calls: list[Call] = field(default_factory=list)
     _failures: dict[str, deque[_Planned]] = field(default_factory=lambda: defaultdict(deque))
     _answers: dict[str, Callable[[Json], Json]] = field(default_factory=dict)
+    latency: float = 0.0  # seconds every call takes (a slow Slack), for benchmarks
     _holds: dict[str, threading.Event] = field(default_factory=dict)
     _held: int = 0
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -387,6 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         call = Call(method, self.path, body, headers)
         self.mock._wait_if_held(body)
+        if self.mock.latency:
+            time.sleep(self.mock.latency)
         planned = self.mock._planned_failure(method)
         if planned is not None:
             self._fail(planned, call)

@@ -18,6 +18,7 @@ from bot.render.answers import Surface, answer_message
 from bot.render.screens import usage_message
 from bot.slack.delivery import describe_api_error, post_message, share_diagram
 from bot.slack.deps import Deps, deps_of
+from bot.slack.inbox import reply_sent
 from bot.slack.listeners.asking import answer_and_record
 from bot.slack.listeners.onboarding import start_tour_or_quiz
 from bot.slack.payloads import MessageEvent, parse_payload
@@ -56,6 +57,7 @@ def answer_in_conversation(
     *,
     surface: Surface,
     thread_ts: str | None,
+    context: BoltContext,
     only_if_sure: bool = False,
 ) -> None:
     """Answer `message` where it was asked: the answer card first, then the diagram's PNG
@@ -76,6 +78,7 @@ def answer_in_conversation(
         diagram_as_file = reply.diagram is not None
         card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
         post_message(client, message.channel, card, thread_ts=thread_ts)
+        reply_sent(context, deps.memory)
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 
@@ -96,7 +99,9 @@ def handle_app_mention(event: dict[str, Any], client: WebClient, context: BoltCo
     mention = parse_payload(MessageEvent, event)
     if mention.from_a_person:
         thread_ts = mention.thread_ts or mention.ts
-        answer_in_conversation(deps, client, mention, surface="thread", thread_ts=thread_ts)
+        answer_in_conversation(
+            deps, client, mention, surface="thread", thread_ts=thread_ts, context=context
+        )
 
 
 def handle_direct_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -111,7 +116,7 @@ def handle_direct_message(event: dict[str, Any], client: WebClient, context: Bol
         return
     if dm.thread_ts:
         show_working(client, dm.channel, dm.thread_ts)
-    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts, context=context)
 
 
 def show_working(client: WebClient, channel: str, thread_ts: str) -> None:
@@ -140,7 +145,13 @@ def handle_thread_follow_up(event: dict[str, Any], client: WebClient, context: B
     ):
         return
     answer_in_conversation(
-        deps, client, message, surface="thread", thread_ts=message.thread_ts, only_if_sure=True
+        deps,
+        client,
+        message,
+        surface="thread",
+        thread_ts=message.thread_ts,
+        context=context,
+        only_if_sure=True,
     )
 
 
