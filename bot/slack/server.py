@@ -67,6 +67,7 @@ DISPATCH_THREADS = 64
 # 0 (no waiting) gave ack p99 85-214 ms, 0.05 gave 75-80 ms, 0.2 no better.
 LISTENER_MAX_WAIT = 0.05
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
+BODY_TIMEOUT_S = 10.0  # for each part of a body: a client that stops sending is let go
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -159,7 +160,8 @@ class Refused(Exception):
 
 async def read_body(scope: Scope, receive: Receive) -> bytes:
     """The request body, refused with 413 past MAX_BODY_BYTES: a declared length is refused
-    before a byte is read, an undeclared one as soon as it passes the limit."""
+    before a byte is read, an undeclared one as soon as it passes the limit; 408 when the
+    client stops sending for BODY_TIMEOUT_S."""
     headers = dict(scope.get("headers") or [])
     declared = headers.get(b"content-length", b"0")
     if not declared.isdigit():
@@ -169,7 +171,10 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), BODY_TIMEOUT_S)
+        except TimeoutError:
+            raise Refused(408, f"body stalled after {size:,} bytes") from None
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core.answers import Answers
+from bot.slack import server
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
 from tests.support import Failure, MockSlack
 from tests.support.harness import harness_settings, wait_until
@@ -79,6 +80,34 @@ def test_an_undeclared_stream_is_cut_off_past_the_limit(edge: HttpApp) -> None:
     status, _, read = post(edge, chunks, {}, declared=0)
     assert status == 413
     assert read <= MAX_BODY_BYTES // len(chunk) + 1
+
+
+def test_a_body_that_stops_coming_gets_408(
+    edge: HttpApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(server, "BODY_TIMEOUT_S", 0.05)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/slack/events",
+        "headers": [(b"content-length", b"100")],
+        "client": ("203.0.113.9", 5555),
+    }
+    sent: list[Message] = []
+    parts = [{"type": "http.request", "body": b"x" * 10, "more_body": True}]
+
+    async def receive() -> Message:
+        if parts:
+            return parts.pop()
+        await asyncio.Event().wait()  # the client never sends the rest
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(edge(scope, receive, send))
+    assert sent[0]["status"] == 408
+    assert "body stalled after 10 bytes" in caplog.text
 
 
 @pytest.mark.parametrize(
