@@ -35,6 +35,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
@@ -68,6 +69,7 @@ DISPATCH_THREADS = 64
 LISTENER_MAX_WAIT = 0.05
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
 BODY_TIMEOUT_S = 10.0  # for each part of a body: a client that stops sending is let go
+HEAD_TIMEOUT_S = 10.0  # for a request's line and headers, from connect or the last response
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -147,6 +149,45 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
             self.executor, self.app.dispatch, bolt_request
         )
         return response
+
+
+class HeadTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with a deadline for each request's head: a connection that has
+    not sent a whole request line and headers HEAD_TIMEOUT_S after it opened, or after its last
+    response, is closed (an idle or a slow-loris client). uvicorn alone waits forever."""
+
+    _head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head_deadline()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        self._disarm_head_deadline()
+        self._head_deadline = self.loop.call_later(HEAD_TIMEOUT_S, self._head_timed_out)
+
+    def _disarm_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_timed_out(self) -> None:
+        peer = self.client[0] if self.client else "unknown"
+        log.warning("closed a connection from %s: no request within %.0f s", peer, HEAD_TIMEOUT_S)
+        self.transport.close()
 
 
 class Refused(Exception):
@@ -394,6 +435,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
             workers=workers,
             log_level=settings.log_level.lower(),
             access_log=settings.log_level == "DEBUG",
+            http=HeadTimeoutProtocol,
         )
     finally:
         if shared:

@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import uvicorn
 
 from bot.core.answers import Answers
 from bot.slack import server
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
 from tests.support import Failure, MockSlack
 from tests.support.harness import harness_settings, wait_until
+from tests.support.serve_process import free_port
 from tests.support.signed import SignedRequest, Signer
 
 Message = dict[str, Any]
@@ -227,3 +232,44 @@ def test_metrics_move_when_questions_are_asked(edge: HttpApp, mock: MockSlack) -
     )
     calls = metric(after, "vmdocker_slack_api_calls_total", method="auth.test")
     assert calls >= 1
+
+
+@pytest.fixture
+def quick_head_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """uvicorn with the edge's protocol and a 0.2 s head deadline, serving a tiny app."""
+    monkeypatch.setattr(server, "HEAD_TIMEOUT_S", 0.2)
+
+    async def app(scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=server.HeadTimeoutProtocol, lifespan="off"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    wait_until(lambda: running.started)
+    yield port
+    running.should_exit = True
+    thread.join()
+
+
+@pytest.mark.parametrize("sent", [b"", b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"])
+def test_a_connection_without_a_whole_request_head_is_closed(
+    quick_head_server: int, sent: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.create_connection(("127.0.0.1", quick_head_server)) as connection:
+        connection.sendall(sent)
+        connection.settimeout(5)
+        assert connection.recv(100) == b""  # closed by the server, not by the 5 s timeout
+    assert "no request within" in caplog.text
+
+
+def test_a_whole_request_is_served_and_its_connection_kept(quick_head_server: int) -> None:
+    with socket.create_connection(("127.0.0.1", quick_head_server)) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.settimeout(5)
+        assert connection.recv(200).startswith(b"HTTP/1.1 200")
