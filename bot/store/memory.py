@@ -1,8 +1,9 @@
 """What the app remembers: handled events, questions, votes, greetings and onboarding progress.
 
-`bot.store.resilient.ResilientStore` implements `Memory` with a database shared by every worker;
-`InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that reach
-this process and logs the rest.
+`bot.store.resilient.ResilientStore` implements `SharedMemory` with a database shared by every
+worker; `InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that
+reach this process and logs the rest. Both keep each workspace apart (`team_id`); a listener sees
+one workspace's `Memory` (`WorkspaceMemory`), or the one workspace of a bot-token install.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.store.records import AskedQuestion, ProgressKind, Usage
+from bot.store.schema import SINGLE_WORKSPACE
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +59,103 @@ class Memory(Protocol):
         ...
 
 
+class SharedMemory(Memory, Protocol):
+    """The memory of every workspace: each method also takes the workspace's `team_id`."""
+
+    def claim_event(self, event_id: str, *, team_id: str = SINGLE_WORKSPACE) -> bool: ...
+
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None: ...
+
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None: ...
+
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None: ...
+
+    def usage(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> Usage | None: ...
+
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool: ...
+
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None: ...
+
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool: ...
+
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None: ...
+
+    def delete_workspace(self, team_id: str) -> int:
+        """Forget everything one workspace left; the number of records deleted."""
+        ...
+
+
+class WorkspaceMemory:
+    """One workspace's `Memory` within a `SharedMemory`: what a listener of that workspace sees."""
+
+    def __init__(self, shared: SharedMemory, team_id: str) -> None:
+        self.shared = shared
+        self.team_id = team_id
+
+    def claim_event(self, event_id: str) -> bool:
+        return self.shared.claim_event(event_id, team_id=self.team_id)
+
+    def record_question(self, asked: AskedQuestion) -> None:
+        self.shared.record_question(asked, team_id=self.team_id)
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        self.shared.record_feedback(
+            entry_id=entry_id, user_id=user_id, vote=vote, team_id=self.team_id
+        )
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        return self.shared.load_progress(user_id=user_id, kind=kind, team_id=self.team_id)
+
+    def usage(self, *, since: datetime) -> Usage | None:
+        return self.shared.usage(since=since, team_id=self.team_id)
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        return self.shared.mark_greeted(
+            channel_id=channel_id, user_id=user_id, team_id=self.team_id
+        )
+
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        self.shared.mark_thread(channel_id=channel_id, thread_ts=thread_ts, team_id=self.team_id)
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        return self.shared.answered_thread(
+            channel_id=channel_id, thread_ts=thread_ts, within=within, team_id=self.team_id
+        )
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        self.shared.save_progress(user_id=user_id, kind=kind, state=state, team_id=self.team_id)
+
+
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._events: OrderedDict[str, None] = OrderedDict()
-        self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._threads: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._greeted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._threads: OrderedDict[tuple[str, str, str], float] = OrderedDict()
         self._monotonic = time.monotonic
         self._lock = threading.Lock()
 
@@ -77,28 +168,47 @@ class InProcessMemory:
                 seen.popitem(last=False)
             return True
 
-    def claim_event(self, event_id: str) -> bool:
+    def claim_event(self, event_id: str, *, team_id: str = SINGLE_WORKSPACE) -> bool:
         return self._first_time(self._events, event_id)
 
-    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
-        return self._first_time(self._greeted, (channel_id, user_id))
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool:
+        return self._first_time(self._greeted, (team_id, channel_id, user_id))
 
-    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None:
         log.debug("%s progress of %s: %s", kind, user_id, state)
 
-    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
+        key = (team_id, channel_id, thread_ts)
         with self._lock:
-            self._threads[(channel_id, thread_ts)] = self._monotonic()
-            self._threads.move_to_end((channel_id, thread_ts))
+            self._threads[key] = self._monotonic()
+            self._threads.move_to_end(key)
             if len(self._threads) > self._size:
                 self._threads.popitem(last=False)
 
-    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool:
         with self._lock:
-            replied = self._threads.get((channel_id, thread_ts))
+            replied = self._threads.get((team_id, channel_id, thread_ts))
         return replied is not None and self._monotonic() - replied <= within.total_seconds()
 
-    def record_question(self, asked: AskedQuestion) -> None:
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None:
         log.debug(
             "question on %s: band=%s entry=%s score=%.0f",
             asked.surface,
@@ -107,11 +217,25 @@ class InProcessMemory:
             asked.score,
         )
 
-    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
         log.info("feedback on %s: %+d", entry_id, vote)
 
-    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None:
         return None  # progress is kept by the store only
 
-    def usage(self, *, since: datetime) -> Usage | None:
+    def usage(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> Usage | None:
         return None  # without the store, questions are only logged
+
+    def delete_workspace(self, team_id: str) -> int:
+        with self._lock:
+            greeted = [key for key in self._greeted if key[0] == team_id]
+            threads = [key for key in self._threads if key[0] == team_id]
+            for key in greeted:
+                del self._greeted[key]
+            for key in threads:
+                del self._threads[key]
+        return len(greeted) + len(threads)
