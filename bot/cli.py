@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.config import (
     HTTP_MODE_SETTINGS,
+    OAUTH_MODE_SETTINGS,
     SOCKET_MODE_SETTINGS,
     Settings,
     SettingsError,
@@ -306,8 +307,15 @@ def _port(text: str) -> int:
 
 def _require_mode(args: argparse.Namespace, settings: Settings) -> None:
     """The Slack settings the chosen mode cannot start without."""
-    if args.command == "serve":
+    if args.command == "serve" and settings.installs_through_oauth:
+        require(settings, OAUTH_MODE_SETTINGS, "for installs through OAuth (`vmdocker serve`)")
+    elif args.command == "serve":
         require(settings, HTTP_MODE_SETTINGS, "for `vmdocker serve` (HTTP mode)")
+    elif args.command == "run" and settings.installs_through_oauth:
+        raise SettingsError(
+            "SLACK_CLIENT_ID: installs through OAuth need `vmdocker serve` (HTTP); Socket Mode "
+            "serves the one workspace of SLACK_BOT_TOKEN"
+        )
     elif args.command == "run" and (settings.slack_bot_token or settings.slack_app_token):
         require(settings, SOCKET_MODE_SETTINGS, "for Socket Mode (`vmdocker run`)")
 

@@ -3,6 +3,11 @@
 Point `WebClient(base_url=mock.api_url)` at it. Besides `/api/<method>` it serves the
 `response_url`s (`mock.response_url()`) and file upload URLs it hands out, so every request the
 app makes stays on 127.0.0.1. Any call can be made to fail on demand with `mock.fail(...)`.
+
+Installs through OAuth: `mock.approve(...)` is a person approving an install in their workspace;
+it returns the `code` Slack would send back to the redirect URL. `oauth.v2.access` exchanges it
+for that workspace's bot token (and a refresh token when rotating), and `auth.test` with a token
+answers for the workspace it belongs to.
 """
 
 from __future__ import annotations
@@ -64,6 +69,20 @@ class Call:
         return attachments if isinstance(attachments, list) else []
 
 
+@dataclass(frozen=True)
+class Install:
+    """A workspace (or, org-wide, an Enterprise Grid org) that approved an install."""
+
+    team_id: str | None
+    installer: str = "U0INSTALL1"
+    enterprise_id: str | None = None
+    expires_in: int | None = None  # token rotation on: seconds the token lasts; a refresh token
+
+    @property
+    def org_wide(self) -> bool:
+        return self.team_id is None
+
+
 @dataclass
 class _Planned:
     failure: Failure
@@ -82,6 +101,9 @@ class MockSlack:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _codes: dict[str, Install] = field(default_factory=dict)  # approved, not yet exchanged
+    tokens: dict[str, Install] = field(default_factory=dict)  # every token handed out
+    _refresh: dict[str, Install] = field(default_factory=dict)
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -129,6 +151,9 @@ class MockSlack:
             self.calls.clear()
             self._failures.clear()
             self._answers.clear()
+            self._codes.clear()
+            self.tokens.clear()
+            self._refresh.clear()
 
     def fail(self, method: str, failure: Failure, *, times: int = 1, retry_after: int = 0) -> None:
         """Make the next `times` calls to `method` fail; `retry_after` is the 429's wait in s."""
@@ -139,6 +164,60 @@ class MockSlack:
     def answer(self, method: str, build: Callable[[Json], Json]) -> None:
         """Answer `method` with `build(request_body)` instead of the built-in answer."""
         self._answers[method] = build
+
+    def approve(self, install: Install) -> str:
+        """Someone approved the install; the `code` Slack appends to the redirect URL."""
+        code = f"code-{next(self._ids)}"
+        with self._changed:
+            self._codes[code] = install
+        return code
+
+    def token_of(self, call: Call) -> str:
+        """The token a call was made with (its Authorization header)."""
+        return call.headers.get("authorization", "").removeprefix("Bearer ")
+
+    def _exchange(self, body: Json) -> Json:
+        """oauth.v2.access: a code for a new install's token, or a refresh token for a new one."""
+        with self._changed:
+            if body.get("grant_type") == "refresh_token":
+                install = self._refresh.pop(str(body.get("refresh_token")), None)
+            else:
+                install = self._codes.pop(str(body.get("code")), None)
+            if install is None:
+                return {"ok": False, "error": "invalid_code"}
+            token = f"xoxb-{install.team_id or install.enterprise_id}-{next(self._ids)}"
+            self.tokens[token] = install
+            answer: Json = {
+                "ok": True,
+                "access_token": token,
+                "token_type": "bot",
+                "scope": "chat:write,commands",
+                "bot_user_id": BOT_USER_ID,
+                "app_id": "A0VMDOCKER",
+                "team": {"id": install.team_id, "name": "Team"} if install.team_id else None,
+                "enterprise": (
+                    {"id": install.enterprise_id, "name": "Org"} if install.enterprise_id else None
+                ),
+                "authed_user": {"id": install.installer},
+                "is_enterprise_install": install.org_wide,
+            }
+            if install.expires_in is not None:
+                refresh = f"xoxe-1-{next(self._ids)}"
+                self._refresh[refresh] = install
+                answer |= {"refresh_token": refresh, "expires_in": install.expires_in}
+            return answer
+
+    def _auth_test(self, token: str) -> Json:
+        """auth.test for the workspace a handed-out token belongs to (the default one else)."""
+        install = self.tokens.get(token)
+        if install is None:
+            return {**AUTH_TEST, "team_id": TEAM_ID}
+        return {
+            **AUTH_TEST,
+            "team_id": install.team_id,
+            "enterprise_id": install.enterprise_id,
+            "is_enterprise_install": install.org_wide,
+        }
 
     def calls_to(self, method: str) -> list[Call]:
         with self._changed:
@@ -196,7 +275,7 @@ class MockSlack:
     def _ts(self) -> str:
         return f"1700000000.{next(self._ids):06d}"
 
-    def _builtin_answer(self, method: str, body: Json) -> Json:
+    def _builtin_answer(self, method: str, body: Json, token: str) -> Json:
         custom = self._answers.get(method)
         if custom:
             return custom(body)
@@ -207,16 +286,11 @@ class MockSlack:
         user = str(body.get("user", body.get("users", "U0PERSON01")))
         match method:
             case "auth.test":
-                return {
-                    "ok": True,
-                    "url": "https://example.slack.com/",
-                    "team": "Example",
-                    "user": "vmdocker",
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER_ID,
-                    "bot_id": BOT_ID,
-                    "is_enterprise_install": False,
-                }
+                return self._auth_test(token)
+            case "oauth.v2.access":
+                return self._exchange(body)
+            case "api.test":
+                return {"ok": True}
             case "chat.postMessage" | "chat.update":
                 ts = str(body.get("ts") or self._ts())
                 message = {"type": "message", "text": body.get("text", ""), "ts": ts}
@@ -277,6 +351,16 @@ class MockSlack:
             case _:
                 return {"ok": False, "error": "unknown_method"}
 
+
+AUTH_TEST: Json = {
+    "ok": True,
+    "url": "https://example.slack.com/",
+    "team": "Example",
+    "user": "vmdocker",
+    "user_id": BOT_USER_ID,
+    "bot_id": BOT_ID,
+    "is_enterprise_install": False,
+}
 
 DELIVERIES = frozenset(
     {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish", RESPONSE_URL}
@@ -350,7 +434,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == UPLOAD:
             self._send_text(200, f"OK - {len(raw)}", call)
         else:
-            self._send(200, self.mock._builtin_answer(method, body), call)
+            token = self.mock.token_of(call)
+            self._send(200, self.mock._builtin_answer(method, body, token), call)
 
     def do_GET(self) -> None:
         self.do_POST()

@@ -1,0 +1,144 @@
+"""Installs in many workspaces: Bolt's OAuth flow, with installs and OAuth state kept by
+slack_sdk's SQLAlchemy stores in the store's own database (DATABASE_URL).
+
+Each request is then answered with the bot token of the workspace it came from (Bolt's
+`InstallationStoreAuthorize`), a rotating token is refreshed before it expires, and an
+org-wide install on Enterprise Grid is one install (and one workspace of records) for the org.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import BoltContext
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.config import Settings
+from bot.slack.payloads import RevokedTokens
+from bot.store.database import create_store_engine
+from bot.store.memory import SharedMemory
+from bot.store.schema import SINGLE_WORKSPACE, slack_bots, slack_installations, slack_oauth_states
+
+log = logging.getLogger(__name__)
+
+# The bot scopes asked for at install: manifest.yaml's (tests/slack/test_manifest.py checks).
+BOT_SCOPES = (
+    "app_mentions:read",
+    "assistant:write",
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:history",
+    "groups:read",
+    "im:history",
+    "im:write",
+    "users:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_EXPIRATION_S = 600  # an install started must be approved within ten minutes
+TOKEN_ROTATION_MINUTES = 120  # a rotating token is refreshed when it expires sooner than this
+
+
+@dataclass(frozen=True)
+class OAuth:
+    """What Bolt needs to install and authorize: the flow's settings and the authorizer."""
+
+    settings: OAuthSettings
+    authorize: InstallationStoreAuthorize
+
+
+def oauth_for(settings: Settings, client: WebClient) -> OAuth:
+    """Bolt's OAuth flow for SLACK_CLIENT_ID, on an engine of DATABASE_URL (the store creates
+    the tables). `client` (SLACK_API_URL) exchanges codes and refreshes rotating tokens."""
+    engine = create_store_engine(settings.database_url)
+    installations = SQLAlchemyInstallationStore(
+        client_id=settings.slack_client_id,
+        engine=engine,
+        bots_table_name=slack_bots.name,
+        installations_table_name=slack_installations.name,
+        logger=log,
+    )
+    states = SQLAlchemyOAuthStateStore(
+        expiration_seconds=STATE_EXPIRATION_S,
+        engine=engine,
+        table_name=slack_oauth_states.name,
+        logger=log,
+    )
+    oauth_settings = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        redirect_uri=settings.slack_redirect_uri or None,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        token_rotation_expiration_minutes=TOKEN_ROTATION_MINUTES,
+        state_store=states,
+        state_expiration_seconds=STATE_EXPIRATION_S,
+        logger=log,
+    )
+    # Bolt's default authorizer refreshes tokens through a client of its own (slack.com, not
+    # SLACK_API_URL) and calls auth.test on every request: this one uses ours and remembers
+    # each token's auth.test (an uninstalled workspace has no token left to look up).
+    authorize = InstallationStoreAuthorize(
+        logger=log,
+        installation_store=installations,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        token_rotation_expiration_minutes=TOKEN_ROTATION_MINUTES,
+        cache_enabled=True,
+        client=client,
+    )
+    return OAuth(oauth_settings, authorize)
+
+
+def workspace_of(context: BoltContext) -> str:
+    """Whose records a request reads and writes: the enterprise id of an org-wide install,
+    otherwise the team id of the workspace."""
+    if context.is_enterprise_install and context.enterprise_id:
+        return context.enterprise_id
+    return context.team_id or SINGLE_WORKSPACE
+
+
+@dataclass(frozen=True)
+class Installs:
+    """Forgets a workspace when Slack says it is gone: its tokens, and on request its records."""
+
+    store: InstallationStore | None  # None with a bot token: nothing installed here
+    memory: SharedMemory
+    delete_data: bool
+
+    def uninstalled(self, context: BoltContext) -> None:
+        """The app was removed from a workspace (or an org): every token, then the records."""
+        workspace = workspace_of(context)
+        if self.store is not None:
+            self.store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+        log.info("uninstalled from %s: its tokens deleted", workspace or "the workspace")
+        if self.delete_data:
+            deleted = self.memory.delete_workspace(workspace)
+            log.info("DELETE_DATA_ON_UNINSTALL: %d records of %s deleted", deleted, workspace)
+
+    def tokens_revoked(self, tokens: RevokedTokens, context: BoltContext) -> None:
+        """Tokens were revoked: a bot token takes the whole install with it (the bot can do
+        nothing more there); a person's token, that person's install."""
+        if self.store is None:
+            log.warning(
+                "Slack revoked this app's tokens: bot %s, people %s", tokens.bot, tokens.oauth
+            )
+            return
+        if tokens.bot:
+            self.store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+        for user_id in tokens.oauth:
+            self.store.delete_installation(
+                enterprise_id=context.enterprise_id, team_id=context.team_id, user_id=user_id
+            )
+        log.info("tokens revoked in %s: deleted", workspace_of(context) or "the workspace")
