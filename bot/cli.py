@@ -185,7 +185,7 @@ def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
             settings.database_url, store_question_text=settings.store_question_text
         )
         try:
-            usage = store.usage(since=window_start(args.since), limit=MAX_MISSES)
+            usage = store.usage(since=window_start(args.since), limit=MAX_MISSES, team_id=args.team)
         finally:
             store.close()
     except StoreError as error:
@@ -265,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=timedelta(days=7),
         metavar="SPAN",
         help="24h, 7d (default), 2w",
+    )
+    report.add_argument(
+        "--team",
+        default="",
+        metavar="ID",
+        help="the workspace (T…), or org (E…) of an org-wide install, when installed through "
+        "OAuth; default: the SLACK_BOT_TOKEN workspace",
     )
     shape = report.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="as one JSON object")

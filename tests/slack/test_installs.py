@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -99,8 +98,9 @@ class Browser:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'vmdocker.sqlite3'}"
+def url(database_url: str) -> str:
+    """SQLite, and PostgreSQL when VMDOCKER_TEST_POSTGRES_URL is set."""
+    return database_url
 
 
 def oauth_app(mock: MockSlack, answers: Answers, url: str, **settings: object) -> HttpApp:
