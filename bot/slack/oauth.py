@@ -117,6 +117,18 @@ class Installs:
     memory: SharedMemory
     delete_data: bool
 
+    def installed_by(self, user_id: str, context: BoltContext) -> bool:
+        """True when `user_id` installed the app where this request comes from: the admin of
+        its insights there, beside ADMIN_USER_IDS."""
+        if self.store is None:
+            return False
+        installation = self.store.find_installation(
+            enterprise_id=context.enterprise_id,
+            team_id=context.team_id,
+            is_enterprise_install=context.is_enterprise_install,
+        )
+        return installation is not None and installation.user_id == user_id
+
     def uninstalled(self, context: BoltContext) -> None:
         """The app was removed from a workspace (or an org): every token, then the records."""
         workspace = workspace_of(context)

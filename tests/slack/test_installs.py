@@ -139,9 +139,9 @@ def reply_in(mock: MockSlack, channel: str) -> Call:
     return reply
 
 
-def home_of(mock: MockSlack, browser: Browser, team: str) -> Call:
+def home_of(mock: MockSlack, browser: Browser, team: str, user: str = PERSON) -> Call:
     published = len(mock.calls_to("views.publish"))
-    assert browser.event(home_opened(PERSON), team_id=team) == 200
+    assert browser.event(home_opened(user), team_id=team) == 200
     home = mock.wait_for("views.publish", count=published + 1)[-1]
     assert_valid_delivery(home)
     return home
@@ -180,6 +180,17 @@ def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
     assert "Insights" in acme_view and "Insights" in globex_view
     assert "100%" in acme_view and "bake bread" not in acme_view  # its one question: answered
     assert "0%" in globex_view and "how do I bake bread" in globex_view
+
+
+def test_whoever_installed_sees_the_insights_of_that_workspace_only(
+    mock: MockSlack, browser: Browser
+) -> None:
+    browser.install(mock, Install(ACME, installer="U0ACMEADM1"))
+    browser.cookies.clear()
+    browser.install(mock, Install(GLOBEX, installer="U0GLOBADM1"))
+    assert "Insights" in str(home_of(mock, browser, ACME, "U0ACMEADM1").body["view"])
+    assert "Insights" not in str(home_of(mock, browser, GLOBEX, "U0ACMEADM1").body["view"])
+    assert "Insights" not in str(home_of(mock, browser, ACME, "U0SOMEONE1").body["view"])
 
 
 def test_the_redirect_checks_the_state_and_installs_nothing_without_it(
