@@ -131,13 +131,20 @@ class Installs:
 
     def uninstalled(self, context: BoltContext) -> None:
         """The app was removed from a workspace (or an org): every token, then the records."""
-        workspace = workspace_of(context)
-        if self.store is not None:
+        if self.store is None:  # records of the bot-token workspace are kept under ""
+            workspace = SINGLE_WORKSPACE
+            log.warning("uninstalled from the workspace: SLACK_BOT_TOKEN no longer works")
+        else:
+            workspace = workspace_of(context)
             self.store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
-        log.info("uninstalled from %s: its tokens deleted", workspace or "the workspace")
+            log.info("uninstalled from %s: its tokens deleted", workspace)
         if self.delete_data:
             deleted = self.memory.delete_workspace(workspace)
-            log.info("DELETE_DATA_ON_UNINSTALL: %d records of %s deleted", deleted, workspace)
+            log.info(
+                "DELETE_DATA_ON_UNINSTALL: %d records of %s deleted",
+                deleted,
+                workspace or "the workspace",
+            )
 
     def tokens_revoked(self, tokens: RevokedTokens, context: BoltContext) -> None:
         """Tokens were revoked: a bot token takes the whole install with it (the bot can do

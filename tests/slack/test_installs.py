@@ -20,13 +20,14 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from bot.core.answers import Answers
+from bot.slack.app import open_store_for
 from bot.slack.server import HttpApp, build_http_app
 from bot.store.database import Store
 from bot.store.schema import slack_bots, slack_installations
 from tests.support import MockSlack, assert_valid_delivery
-from tests.support.harness import harness_settings, wait_until
+from tests.support.harness import harness_settings, start_harness, wait_until
 from tests.support.mock_api import Call, Install
-from tests.support.signed import PERSON, Signer, home_opened, mention
+from tests.support.signed import PERSON, Signer, direct_message, home_opened, mention
 
 ACME, GLOBEX = "T0ACME0001", "T0GLOBEX01"
 ORG, ORG_WORKSPACE = "E0ORG00001", "T0ORGWS001"
@@ -253,6 +254,24 @@ def test_with_delete_data_on_uninstall_its_records_go_too(
     assert store.usage(since=LONG_AGO, team_id=GLOBEX).unanswered == ["how do I bake bread"]
     store.close()
     app.readiness.store.close()
+
+
+def test_with_a_bot_token_an_uninstall_deletes_that_workspaces_records_on_request(
+    mock: MockSlack, answers: Answers, url: str
+) -> None:
+    store = open_store_for(harness_settings(mock, DATABASE_URL=url))
+    slack = start_harness(mock, answers, memory=store, DELETE_DATA_ON_UNINSTALL="true")
+    slack.send_event(direct_message("how do I bake bread"))
+    reply_in(mock, "D0PERSON01")
+
+    def misses() -> list[str]:
+        usage = store.usage(since=LONG_AGO)
+        return usage.unanswered if usage else []
+
+    wait_until(lambda: misses() == ["how do I bake bread"])
+    slack.send_event({"type": "app_uninstalled", "event_ts": "1.2"})
+    wait_until(lambda: misses() == [])
+    store.close()
 
 
 def test_a_revoked_bot_token_is_deleted(mock: MockSlack, browser: Browser, url: str) -> None:
