@@ -23,7 +23,8 @@ from bot.config import Settings
 from bot.slack.payloads import RevokedTokens
 from bot.store.database import create_store_engine
 from bot.store.memory import SharedMemory
-from bot.store.schema import SINGLE_WORKSPACE, slack_bots, slack_installations, slack_oauth_states
+from bot.store.records import SINGLE_WORKSPACE
+from bot.store.schema import slack_bots, slack_installations, slack_oauth_states
 
 log = logging.getLogger(__name__)
 

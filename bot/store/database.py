@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.store.records import (
     ANSWERED,
+    SINGLE_WORKSPACE,
     AskedQuestion,
     EntryVotes,
     ProgressKind,
@@ -37,7 +38,6 @@ from bot.store.records import (
 )
 from bot.store.schema import (
     MIGRATIONS,
-    SINGLE_WORKSPACE,
     WORKSPACE_TABLES,
     answered_threads,
     feedback,

@@ -15,8 +15,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import AskedQuestion, ProgressKind, Usage
-from bot.store.schema import SINGLE_WORKSPACE
+from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 ProgressKind = Literal["tour", "quiz"]
 BandName = Literal["answer", "suggest", "none"]  # how a question was answered
 ANSWERED: BandName = "answer"  # answered outright; the other bands are misses
+# Whose record it is: the workspace's team id (T…), or the enterprise id (E…) of an org-wide
+# install on Enterprise Grid; "" for the one workspace of a bot-token install.
+SINGLE_WORKSPACE = ""
 
 
 class Record(BaseModel):

@@ -25,8 +25,7 @@ from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
-from bot.store.records import AskedQuestion, ProgressKind, Usage
-from bot.store.schema import SINGLE_WORKSPACE
+from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 

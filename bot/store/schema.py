@@ -29,13 +29,13 @@ from sqlalchemy import (
     inspect,
 )
 
+from bot.store.records import SINGLE_WORKSPACE
+
 SLACK_ID = 32  # Slack IDs (U…, W…, C…, D…, G…) are short; room to spare
-# Whose row it is: the workspace's team id (T…), or the enterprise id (E…) of an org-wide
-# install on Enterprise Grid; "" for the one workspace of a bot-token install.
-SINGLE_WORKSPACE = ""
 ENTRY_ID = 60  # matches the Slug limit of knowledge entry ids
 
 METADATA = MetaData()
+# Each row's `team_id` says whose it is (`SINGLE_WORKSPACE` for the bot-token workspace).
 
 schema_version = Table(
     "vmdocker_schema_version",
