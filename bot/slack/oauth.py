@@ -9,7 +9,9 @@ org-wide install on Enterprise Grid is one install (and one workspace of records
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_bolt import BoltContext
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -21,12 +23,14 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.config import Settings
 from bot.slack.payloads import RevokedTokens
-from bot.store.database import create_store_engine
+from bot.store.database import StoreError, create_store_engine, driver_errors_as_store_errors
 from bot.store.memory import SharedMemory
 from bot.store.records import SINGLE_WORKSPACE
 from bot.store.schema import slack_bots, slack_installations, slack_oauth_states
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The bot scopes asked for at install: manifest.yaml's (tests/slack/test_manifest.py checks).
 BOT_SCOPES = (
@@ -112,23 +116,49 @@ def workspace_of(context: BoltContext) -> str:
 
 @dataclass(frozen=True)
 class Installs:
-    """Forgets a workspace when Slack says it is gone: its tokens, and on request its records."""
+    """Forgets a workspace when Slack says it is gone: its tokens, and on request its records.
+    A database error is logged in one line and changes nothing else."""
 
     store: InstallationStore | None  # None with a bot token: nothing installed here
     memory: SharedMemory
     delete_data: bool
 
+    def _on_store(self, what: str, operation: Callable[[InstallationStore], T], default: T) -> T:
+        if self.store is None:
+            return default
+        try:
+            with driver_errors_as_store_errors():
+                return operation(self.store)
+        except StoreError as error:
+            log.error("installs: could not %s: %s", what, error)
+            return default
+
     def installed_by(self, user_id: str, context: BoltContext) -> bool:
         """True when `user_id` installed the app where this request comes from: the admin of
         its insights there, beside ADMIN_USER_IDS."""
-        if self.store is None:
-            return False
-        installation = self.store.find_installation(
-            enterprise_id=context.enterprise_id,
-            team_id=context.team_id,
-            is_enterprise_install=context.is_enterprise_install,
+        installation = self._on_store(
+            "find the installer",
+            lambda store: store.find_installation(
+                enterprise_id=context.enterprise_id,
+                team_id=context.team_id,
+                is_enterprise_install=context.is_enterprise_install,
+            ),
+            None,
         )
         return installation is not None and installation.user_id == user_id
+
+    def _delete_tokens(self, context: BoltContext, user_id: str | None = None) -> None:
+        """Every token of the workspace (or org) of `context`, or only `user_id`'s."""
+        where = {"enterprise_id": context.enterprise_id, "team_id": context.team_id}
+        self._on_store(
+            f"delete the tokens of {workspace_of(context)}",
+            lambda store: (
+                store.delete_installation(**where, user_id=user_id)
+                if user_id
+                else store.delete_all(**where)
+            ),
+            None,
+        )
 
     def uninstalled(self, context: BoltContext) -> None:
         """The app was removed from a workspace (or an org): every token, then the records."""
@@ -137,8 +167,8 @@ class Installs:
             log.warning("uninstalled from the workspace: SLACK_BOT_TOKEN no longer works")
         else:
             workspace = workspace_of(context)
-            self.store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
-            log.info("uninstalled from %s: its tokens deleted", workspace)
+            self._delete_tokens(context)
+            log.info("uninstalled from %s", workspace)
         if self.delete_data:
             deleted = self.memory.delete_workspace(workspace)
             log.info(
@@ -150,15 +180,13 @@ class Installs:
     def tokens_revoked(self, tokens: RevokedTokens, context: BoltContext) -> None:
         """Tokens were revoked: a bot token takes the whole install with it (the bot can do
         nothing more there); a person's token, that person's install."""
-        if self.store is None:
-            log.warning(
-                "Slack revoked this app's tokens: bot %s, people %s", tokens.bot, tokens.oauth
-            )
-            return
+        log.info(
+            "tokens revoked in %s: the bot's %s, people's %s",
+            workspace_of(context) or "the workspace",
+            tokens.bot,
+            tokens.oauth,
+        )
         if tokens.bot:
-            self.store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+            self._delete_tokens(context)
         for user_id in tokens.oauth:
-            self.store.delete_installation(
-                enterprise_id=context.enterprise_id, team_id=context.team_id, user_id=user_id
-            )
-        log.info("tokens revoked in %s: deleted", workspace_of(context) or "the workspace")
+            self._delete_tokens(context, user_id)

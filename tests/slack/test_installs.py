@@ -13,16 +13,21 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from slack_bolt import BoltContext
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import create_engine, select
 
 from bot.core.answers import Answers
 from bot.slack.app import open_store_for
+from bot.slack.oauth import Installs
 from bot.slack.server import HttpApp, build_http_app
-from bot.store.database import Store
+from bot.store.database import Store, create_store_engine
+from bot.store.memory import InProcessMemory
 from bot.store.schema import slack_bots, slack_installations
 from tests.support import MockSlack, assert_valid_delivery
 from tests.support.harness import harness_settings, start_harness, wait_until
@@ -321,3 +326,22 @@ def test_readiness_asks_slack_without_a_token(mock: MockSlack, browser: Browser)
 def wait_for_teams(url: str, teams: set[str]) -> None:
     """Installs are deleted by the listener, after the ack."""
     wait_until(lambda: installed_teams(url) == teams)
+
+
+def test_a_database_fault_around_installs_is_one_log_line_and_no_admin(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = create_store_engine(f"sqlite:///{tmp_path}/no/such/folder/store.sqlite3")
+    installs = Installs(
+        store=SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=unreachable),
+        memory=InProcessMemory(),
+        delete_data=False,
+    )
+    context = BoltContext(team_id=ACME, enterprise_id=None, is_enterprise_install=False)
+    assert installs.installed_by("U0ACMEADM1", context) is False
+    installs.uninstalled(context)
+    problems = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(problems) == 2
+    assert problems[0].startswith("installs: could not find the installer: OperationalError")
+    assert problems[1].startswith(f"installs: could not delete the tokens of {ACME}: Operational")
+    assert all("\n" not in line for line in problems)

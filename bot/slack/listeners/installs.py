@@ -12,9 +12,11 @@ from bot.slack.payloads import TokensRevoked, parse_payload
 
 
 def handle_app_uninstalled(context: BoltContext) -> None:
+    """Removed from a workspace or an org: forget its tokens (and maybe its records)."""
     deps_of(context).installs.uninstalled(context)
 
 
 def handle_tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
+    """Some of the app's tokens were revoked there: forget those."""
     revoked = parse_payload(TokensRevoked, event)
     deps_of(context).installs.tokens_revoked(revoked.tokens, context)
