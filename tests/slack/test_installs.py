@@ -178,6 +178,7 @@ def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
     assert mock.token_of(acme_reply) == token_of(mock, ACME)
     assert mock.token_of(globex_reply) == token_of(mock, GLOBEX)
     assert token_of(mock, ACME) != token_of(mock, GLOBEX)
+    wait_for_questions(url, {ACME: 1, GLOBEX: 1})  # recorded after the reply went out
 
     acme_home, globex_home = home_of(mock, browser, ACME), home_of(mock, browser, GLOBEX)
     assert mock.token_of(acme_home) == token_of(mock, ACME)
@@ -232,6 +233,7 @@ def test_a_workspace_that_uninstalls_loses_its_tokens_and_keeps_its_records(
     browser.install(mock, Install(GLOBEX))
     browser.event(mention("how do I bake bread", channel="C0ACME0001"), team_id=ACME)
     reply_in(mock, "C0ACME0001")
+    wait_for_questions(url, {ACME: 1})
 
     assert browser.event({"type": "app_uninstalled", "event_ts": "1.2"}, team_id=ACME) == 200
     wait_for_teams(url, {GLOBEX})
@@ -251,6 +253,7 @@ def test_with_delete_data_on_uninstall_its_records_go_too(
     for team in (ACME, GLOBEX):
         browser.event(mention("how do I bake bread", channel=f"C{team[1:]}"), team_id=team)
         reply_in(mock, f"C{team[1:]}")
+    wait_for_questions(url, {ACME: 1, GLOBEX: 1})
 
     browser.event({"type": "app_uninstalled", "event_ts": "1.2"}, team_id=ACME)
     wait_for_teams(url, {GLOBEX})
@@ -321,6 +324,19 @@ def test_readiness_asks_slack_without_a_token(mock: MockSlack, browser: Browser)
     status, _, body = browser.request("GET", "/readyz")
     assert status == 200 and '"slack": true' in body
     assert [c.method for c in mock.calls if c.method in ("auth.test", "api.test")] == ["api.test"]
+
+
+def wait_for_questions(url: str, counts: dict[str, int]) -> None:
+    store = Store.from_url(url)
+
+    def recorded() -> dict[str, int]:
+        return {
+            team: sum(c.count for c in store.usage(since=LONG_AGO, team_id=team).counts)
+            for team in counts
+        }
+
+    wait_until(lambda: recorded() == counts)
+    store.close()
 
 
 def wait_for_teams(url: str, teams: set[str]) -> None:
