@@ -1,6 +1,6 @@
 """Benchmark the store: writes per second from many threads, and insights over a busy week.
 
-Per database and thread count: record_question and claim_event calls per second (each one a
+Per database and thread count: record_question and inbox admit calls per second (each one a
 committed transaction, as the bot makes them), with every call's latency p50/p99. Then the time
 `compute_insights` takes over N stored misses (what an admin's Home tab waits for).
 
@@ -19,14 +19,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import create_engine
 
+from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.core.answers import Answers
 from bot.core.insights import compute_insights
 from bot.store.database import Store
-from bot.store.records import AskedQuestion
+from bot.store.records import AskedQuestion, InboxItem
+
+LEASE = timedelta(seconds=30)
 
 WORDS = (
     "how do i share files volumes network ports between containers run windows mac gpu cuda "
@@ -87,14 +92,15 @@ def record(store: Store, index: int, n: int) -> None:
     ))  # fmt: skip
 
 
-def claim(store: Store, index: int, n: int) -> None:
-    store.claim_event(f"Ev{n}")  # every thread races for the same ids
+def admit(store: Store, index: int, n: int) -> None:
+    item = InboxItem(key=f"event:Ev{n}", kind="event", body="{}", received_at=datetime(2026, 1, 1))
+    store.admit(item, owner=f"worker-{index}", lease=LEASE)  # every thread races for the same ids
 
 
 def bench_writes(kind: str, url: str, thread_counts: list[int], calls: int) -> None:
     store = Store.from_url(url)
     for threads in thread_counts:
-        for name, op in (("record_question", record), ("claim_event    ", claim)):
+        for name, op in (("record_question", record), ("inbox admit    ", admit)):
             print(f"{kind:10} {threads:3} threads  {name} {hammer(store, threads, calls, op)}")
         store.purge(older_than_days=0)
     store.close()
@@ -109,8 +115,9 @@ def bench_insights(url: str, misses: int) -> None:
             surface="dm", user_id="U1", channel_id=None, question=question, band="none",
             entry_id=None, score=10.0,
         ))  # fmt: skip
+    tokenize = Answers.load(DEFAULT_KNOWLEDGE_DIR).matcher.normalizer.tokenize
     start = time.perf_counter()
-    insights = compute_insights(store)
+    insights = compute_insights(store.usage(since=datetime(2000, 1, 1)), tokenize)
     elapsed = time.perf_counter() - start
     print(
         f"insights over {misses:5} misses: {elapsed * 1000:7.1f} ms "

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.config import (
     HTTP_MODE_SETTINGS,
+    OAUTH_MODE_SETTINGS,
     SOCKET_MODE_SETTINGS,
     Settings,
     SettingsError,
@@ -184,7 +185,7 @@ def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
             settings.database_url, store_question_text=settings.store_question_text
         )
         try:
-            usage = store.usage(since=window_start(args.since), limit=MAX_MISSES)
+            usage = store.usage(since=window_start(args.since), limit=MAX_MISSES, team_id=args.team)
         finally:
             store.close()
     except StoreError as error:
@@ -265,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPAN",
         help="24h, 7d (default), 2w",
     )
+    report.add_argument(
+        "--team",
+        default="",
+        metavar="ID",
+        help="the workspace (T…), or org (E…) of an org-wide install, when installed through "
+        "OAuth; default: the SLACK_BOT_TOKEN workspace",
+    )
     shape = report.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="as one JSON object")
     shape.add_argument(
@@ -306,8 +314,15 @@ def _port(text: str) -> int:
 
 def _require_mode(args: argparse.Namespace, settings: Settings) -> None:
     """The Slack settings the chosen mode cannot start without."""
-    if args.command == "serve":
+    if args.command == "serve" and settings.installs_through_oauth:
+        require(settings, OAUTH_MODE_SETTINGS, "for installs through OAuth (`vmdocker serve`)")
+    elif args.command == "serve":
         require(settings, HTTP_MODE_SETTINGS, "for `vmdocker serve` (HTTP mode)")
+    elif args.command == "run" and settings.installs_through_oauth:
+        raise SettingsError(
+            "SLACK_CLIENT_ID: installs through OAuth need `vmdocker serve` (HTTP); Socket Mode "
+            "serves the one workspace of SLACK_BOT_TOKEN"
+        )
     elif args.command == "run" and (settings.slack_bot_token or settings.slack_app_token):
         require(settings, SOCKET_MODE_SETTINGS, "for Socket Mode (`vmdocker run`)")
 

@@ -15,6 +15,7 @@ DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 SOCKET_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 HTTP_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+OAUTH_MODE_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET")
 
 
 SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
+    # OAuth (installs in many workspaces): the app's credentials, and where Slack sends people
+    # back after they approve an install (default: the Redirect URL set on the app).
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_redirect_uri: str = ""
+    delete_data_on_uninstall: bool = False  # true: an uninstalled workspace's records go too
     onboarding_channels: Annotated[list[str], NoDecode] = []
     onboarding_greeting: Literal["ephemeral", "dm"] = "ephemeral"
     database_url: str = "sqlite:///vmdocker.sqlite3"
@@ -58,7 +65,14 @@ class Settings(BaseSettings):
                 data[name] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_redirect_uri",
+    )
     @classmethod
     def _no_whitespace(cls, value: str) -> str:
         if any(char.isspace() for char in value):
@@ -86,6 +100,29 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str) -> str:
+        if value and urlsplit(value).scheme != "https":
+            raise ValueError("must be an https URL ending in /slack/oauth_redirect")
+        return value
+
+    @property
+    def installs_through_oauth(self) -> bool:
+        """True in OAuth mode: client id and secret set, no bot token (one per install)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @model_validator(mode="after")
+    def _one_way_to_get_tokens(self) -> Self:
+        if self.slack_bot_token and (self.slack_client_id or self.slack_client_secret):
+            raise ValueError(
+                "SLACK_BOT_TOKEN (one workspace) and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
+                "(installs through OAuth) exclude each other: set one or the other"
+            )
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both")
+        return self
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:

@@ -38,8 +38,9 @@ from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
 from bot.slack.inbox import FAILURE, Inbox
 from bot.slack.metrics import STORE_ERRORS, MeteredWebClient
+from bot.slack.oauth import Installs, oauth_for
 from bot.slack.payloads import BadPayload
-from bot.store.memory import InProcessMemory, Memory
+from bot.store.memory import InboxStore, InProcessMemory, SharedMemory
 from bot.store.resilient import ResilientStore, open_store
 
 log = logging.getLogger(__name__)
@@ -90,19 +91,34 @@ def open_store_for(settings: Settings) -> ResilientStore:
 
 
 def serving_for(
-    settings: Settings, answers: Answers | None = None, memory: Memory | None = None
+    settings: Settings,
+    answers: Answers | None = None,
+    memory: SharedMemory | None = None,
+    client: WebClient | None = None,
 ) -> Serving:
     """What listeners get: the answers (the knowledge in the settings by default), the memory
-    (a bounded in-process one by default) and the onboarding settings."""
-    return Serving(
-        Deps.build(
-            answers or load_answers(settings),
-            memory or InProcessMemory(),
-            onboarding_channels=settings.onboarding_channels,
-            admins=settings.admin_user_ids,
-            greeting=settings.onboarding_greeting,
-        )
+    and the onboarding settings. The memory defaults to a bounded in-process one, or to the
+    store with installs through OAuth, whose tokens are kept there; `client` (default
+    `build_client(settings)`) is then the one that exchanges codes and refreshes tokens."""
+    oauth = None
+    if settings.installs_through_oauth:
+        memory = memory or open_store_for(settings)  # creates the installs' tables
+        oauth = oauth_for(settings, client or build_client(settings))
+    memory = memory or InProcessMemory()
+    installs = Installs(
+        store=oauth.settings.installation_store if oauth else None,
+        memory=memory,
+        delete_data=settings.delete_data_on_uninstall,
     )
+    deps = Deps.build(
+        answers or load_answers(settings),
+        memory,
+        onboarding_channels=settings.onboarding_channels,
+        installs=installs,
+        admins=settings.admin_user_ids,
+        greeting=settings.onboarding_greeting,
+    )
+    return Serving(deps, memory, oauth=oauth)
 
 
 def reload_on_hangup(serving: Serving, settings: Settings) -> None:
@@ -118,7 +134,7 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def inbox_for(settings: Settings, memory: Memory) -> Inbox:
+def inbox_for(settings: Settings, memory: InboxStore) -> Inbox:
     """The inbox keeping requests in `memory` (the store), leased as the settings say."""
     return Inbox(
         memory,
@@ -158,12 +174,12 @@ def build_app(
     client: WebClient | None = None,
     answers: Answers | None = None,
     *,
-    memory: Memory | None = None,
+    memory: SharedMemory | None = None,
     listener_executor: Executor | None = None,
     serving: Serving | None = None,
     inbox: Inbox | None = None,
 ) -> App:
-    """The vmdocker Bolt app.
+    """The vmdocker Bolt app: one workspace's bot token, or installs in many through OAuth.
 
     `client` defaults to `build_client(settings)`; `answers` to the knowledge in the settings;
     `memory` (the inbox, question and vote records) to a bounded in-process one. Pass the
@@ -171,13 +187,18 @@ def build_app(
     `listener_executor` runs the listeners (default: `LISTENER_THREADS` threads). `inbox`
     defaults to one on the serving memory; pass one to start and drain it (`Inbox.start`).
     """
-    serving = serving or serving_for(settings, answers, memory)
-    inbox = inbox or inbox_for(settings, serving.deps.memory)
+    client = client or build_client(settings)
+    serving = serving or serving_for(settings, answers, memory, client)
+    oauth = serving.oauth
+    inbox = inbox or inbox_for(settings, serving.shared)
     executor = listener_executor or ThreadPoolExecutor(
         LISTENER_THREADS, thread_name_prefix="listener"
     )
     app = App(
-        client=client or build_client(settings),
+        client=client,
+        # An `Authorize` instance is taken as is (App's type hint names only functions).
+        authorize=oauth.authorize if oauth else None,  # type: ignore[arg-type]
+        oauth_settings=oauth.settings if oauth else None,
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         process_before_response=True,  # the inbox's dispatch returns once the work is done

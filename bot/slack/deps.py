@@ -1,5 +1,6 @@
 """What every listener needs, built once per app and handed to each request through Bolt's
-context (`context["deps"]`), so listeners stay plain module-level functions."""
+context (`context["deps"]`), so listeners stay plain module-level functions. With installs in
+many workspaces, each request's `Deps.memory` is its own workspace's."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
 from bot.slack.metrics import knowledge_loaded
-from bot.store.memory import Memory
+from bot.slack.oauth import Installs, OAuth, workspace_of
+from bot.store.memory import Memory, SharedMemory, WorkspaceMemory
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class Deps:
     memory: Memory
     onboarding: Onboarding
     channels: OnboardingChannels
+    installs: Installs
     admins: frozenset[str] = frozenset()
     greeting: Literal["ephemeral", "dm"] = "ephemeral"
     home: dict[str, Any] = field(default_factory=dict)
@@ -88,9 +91,10 @@ class Deps:
     def build(
         cls,
         answers: Answers,
-        memory: Memory,
+        memory: SharedMemory,
         *,
         onboarding_channels: list[str],
+        installs: Installs,
         admins: Iterable[str] = (),
         greeting: Literal["ephemeral", "dm"] = "ephemeral",
     ) -> Deps:
@@ -99,6 +103,7 @@ class Deps:
             memory=memory,
             onboarding=Onboarding(answers),
             channels=OnboardingChannels(onboarding_channels),
+            installs=installs,
             admins=frozenset(admins),
             greeting=greeting,
             home=home_view(answers.knowledge),  # the part everyone gets: built once
@@ -107,10 +112,16 @@ class Deps:
 
 class Serving:
     """The `Deps` requests get now. A knowledge reload swaps them whole, in one assignment:
-    a request sees the old knowledge or the new, never half of each."""
+    a request sees the old knowledge or the new, never half of each.
 
-    def __init__(self, deps: Deps) -> None:
+    `shared` is every workspace's memory (and the inbox's). With `oauth` (installs in many
+    workspaces) each request gets its own workspace's view of it; without, the one workspace's
+    memory as is."""
+
+    def __init__(self, deps: Deps, shared: SharedMemory, *, oauth: OAuth | None = None) -> None:
         self.deps = deps
+        self.oauth = oauth
+        self.shared = shared
         knowledge = deps.answers.knowledge
         knowledge_loaded(len(knowledge.entries), knowledge.version)
 
@@ -144,7 +155,10 @@ def provide(serving: Serving) -> Callable[..., None]:
     """Global middleware that puts the serving `Deps` in every request's context."""
 
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = serving.deps
+        deps = serving.deps
+        if serving.oauth is not None:
+            deps = replace(deps, memory=WorkspaceMemory(serving.shared, workspace_of(context)))
+        context["deps"] = deps
         next()
 
     return provide_deps

@@ -19,6 +19,7 @@ trigger lasts 3 seconds, are not kept: they run at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -41,13 +42,14 @@ from slack_sdk.signature import SignatureVerifier
 from bot.render.screens import lost_command_message
 from bot.slack.delivery import describe_api_error, post_message
 from bot.slack.metrics import INBOX_DEPTH
-from bot.store.memory import Memory
+from bot.store.memory import InboxStore
 from bot.store.records import InboxItem, InboxKind
 
 log = logging.getLogger(__name__)
 
 FROM_INBOX = "vmdocker_inbox_key"  # in a request's context: this dispatch works on a kept item
 FAILURE = "vmdocker_failure"  # in a request's context: the error its listener raised
+REPLY_SENT = "vmdocker_reply_sent"  # in a request's context: marks it done once its reply is out
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack's; a command older than this gets sorry
 PER_CHANNEL = 4  # items of one channel worked on at once: a slow channel cannot take every thread
 MAX_ATTEMPTS = 5  # for items whose listener failed to reach Slack; then they are given up
@@ -99,13 +101,13 @@ def item_of(body: dict[str, Any], received_at: datetime) -> InboxItem | None:
     )
 
 
-def reply_sent(context: BoltContext, memory: Memory) -> None:
+def reply_sent(context: BoltContext) -> None:
     """Mark the request a listener works on done as soon as its reply is out: if the worker
     stops during what follows (sharing the diagram), the question is not answered a second
     time by the worker that takes the request over."""
-    key = context.get(FROM_INBOX)
-    if isinstance(key, str):
-        memory.finish(key, outcome="replied")
+    mark = context.get(REPLY_SENT)
+    if callable(mark):
+        mark()
 
 
 def is_transient(error: Exception) -> bool:
@@ -121,7 +123,7 @@ class Inbox:
 
     def __init__(
         self,
-        memory: Memory,
+        memory: InboxStore,
         *,
         signing_secret: str,
         lease: timedelta = timedelta(seconds=30),
@@ -236,7 +238,10 @@ class Inbox:
         """The kept payload as a request to the app, marked as the inbox's: signed again, as
         Slack signed it, so that it passes the app's signature check (in Socket Mode without a
         signing secret, as a Socket Mode request, which nothing signs)."""
-        context = {FROM_INBOX: item.key}
+        context = {
+            FROM_INBOX: item.key,
+            REPLY_SENT: functools.partial(self.memory.finish, item.key, outcome="replied"),
+        }
         if self._verifier is None:
             return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
         timestamp = str(int(time.time()))

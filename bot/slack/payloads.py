@@ -142,3 +142,16 @@ class MemberJoined(SlackPayload):
 
     user: SlackId
     channel: SlackId
+
+
+class RevokedTokens(SlackPayload):
+    """The `tokens` of a `tokens_revoked` event: the people whose tokens went, and the bot's."""
+
+    oauth: list[SlackId] = []
+    bot: list[SlackId] = []
+
+
+class TokensRevoked(SlackPayload):
+    """A `tokens_revoked` event."""
+
+    tokens: RevokedTokens

@@ -2,14 +2,17 @@
 
 Slack posts events, slash commands and interactivity to `POST /slack/events`; Bolt verifies each
 request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
-answers 200 once the knowledge is loaded. Workers share nothing but the database (the store:
-the inbox of acked requests, questions, votes): each one builds its own app through `create_app`.
-On SIGTERM uvicorn stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up
-to DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
+answers 200 once the knowledge is loaded. With installs through OAuth, `GET /slack/install` (the
+"Add to Slack" page) and `GET /slack/oauth_redirect` (Slack sends people back there) go to
+Bolt's OAuth flow: browsers send them, unsigned; the flow checks its own state instead.
+Workers share nothing but the database (the store: the inbox of acked requests, questions,
+votes, and installs): each one builds its own app through `create_app`. On SIGTERM uvicorn
+stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up to
+DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
-Within a worker, acks come first: requests are acknowledged before their listener is queued
-(`bot.slack.app.acknowledge_first`), and listeners start once no request is being acknowledged
-(`AcksFirst`), since their matching and rendering would hold the GIL that acks need.
+Within a worker, acks come first: requests are kept and acknowledged before their work is
+queued (`bot.slack.inbox`), and that work starts once no request is being acknowledged
+(`AcksFirst`), since matching and rendering would hold the GIL that acks need.
 """
 
 from __future__ import annotations
@@ -139,16 +142,27 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         self.executor = executor
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        return await self._off_the_loop(self.app.dispatch, request)
+
+    async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
+        assert self.app.oauth_flow is not None  # routed here only with OAuth
+        return await self._off_the_loop(self.app.oauth_flow.handle_installation, request)
+
+    async def handle_callback(self, request: AsgiHttpRequest) -> BoltResponse:
+        assert self.app.oauth_flow is not None
+        return await self._off_the_loop(self.app.oauth_flow.handle_callback, request)
+
+    async def _off_the_loop(
+        self, handle: Callable[[BoltRequest], BoltResponse], request: AsgiHttpRequest
+    ) -> BoltResponse:
+        """Run `handle` (it calls Slack or the database) on a dispatch thread."""
         bolt_request = BoltRequest(
             body=await request.get_raw_body(),
             query=request.query_string,
             headers=request.get_headers(),
         )
         loop = asyncio.get_running_loop()
-        response: BoltResponse = await loop.run_in_executor(
-            self.executor, self.app.dispatch, bolt_request
-        )
-        return response
+        return await loop.run_in_executor(self.executor, handle, bolt_request)
 
 
 class HeadTimeoutProtocol(HttpToolsProtocol):
@@ -254,10 +268,13 @@ class Readiness:
         self._slack_checked_at: float | None = None
 
     def slack_reachable(self) -> bool:
+        """auth.test with the bot token; api.test without one (installs through OAuth have a
+        token per workspace, none of its own)."""
         now = self.clock()
         if self._slack_checked_at is None or now - self._slack_checked_at > SLACK_CHECK_TTL_S:
             try:
-                self._slack_ok = bool(self.client.auth_test().get("ok"))
+                check = self.client.auth_test if self.client.token else self.client.api_test
+                self._slack_ok = bool(check().get("ok"))
             except Exception as error:  # any failure to reach Slack means not ready
                 log.warning("readiness: Slack not reachable: %r", error)
                 self._slack_ok = False
@@ -295,6 +312,8 @@ class HttpApp:
         self.acks = acks
         self.readiness = readiness
         self.verifier = SignatureVerifier(signing_secret)
+        flow = app.oauth_flow
+        self.oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow else set()
         self.slack = ThreadedSlackRequestHandler(
             app, ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
         )
@@ -311,6 +330,8 @@ class HttpApp:
         elif scope["path"] == METRICS_PATH:
             body, content_type = exposition()
             await _send_bytes(send, 200, body, content_type)
+        elif scope["path"] in self.oauth_paths and scope["method"] == "GET":
+            await self.slack(scope, receive, send)  # Bolt's OAuth flow: unsigned, state-checked
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
             await _send(send, 404, {"error": "not found"})
         else:
@@ -386,7 +407,7 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
     acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
     store = open_store_for(settings)
     client = build_client(settings)
-    serving = serving_for(settings, answers, store)
+    serving = serving_for(settings, answers, store, client)
     inbox = inbox_for(settings, store)
     app = build_app(
         settings,

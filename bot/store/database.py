@@ -30,6 +30,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.store.records import (
     ANSWERED,
+    SINGLE_WORKSPACE,
     AskedQuestion,
     EntryVotes,
     InboxItem,
@@ -39,6 +40,7 @@ from bot.store.records import (
 )
 from bot.store.schema import (
     MIGRATIONS,
+    WORKSPACE_TABLES,
     answered_threads,
     feedback,
     greetings,
@@ -352,39 +354,58 @@ class Store:
         with self._reading() as connection:
             return int(connection.scalar(query) or 0)
 
-    def record_question(self, asked: AskedQuestion) -> None:
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None:
         """Remember one question and how it was answered (its text only if STORE_QUESTION_TEXT)."""
         question = asked.question if self._store_question_text else None
-        row = {**asked.model_dump(), "asked_at": self._clock(), "question": question or None}
+        row = {
+            **asked.model_dump(),
+            "team_id": team_id,
+            "asked_at": self._clock(),
+            "question": question or None,
+        }
         with self._writing() as connection:
             connection.execute(insert(questions).values(**row))
 
-    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
         """Remember a 👍 (+1) or 👎 (-1); a user's second vote on an entry replaces the first."""
         if vote not in (1, -1):
             raise ValueError(f"vote must be +1 or -1, not {vote!r}")
         self._upsert(
             feedback,
-            ["entry_id", "user_id"],
+            ["team_id", "entry_id", "user_id"],
+            team_id=team_id,
             entry_id=entry_id,
             user_id=user_id,
             vote=vote,
             voted_at=self._clock(),
         )
 
-    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
         """Remember that the bot replied in this thread just now."""
         self._upsert(
             answered_threads,
-            ["channel_id", "thread_ts"],
+            ["team_id", "channel_id", "thread_ts"],
+            team_id=team_id,
             channel_id=channel_id,
             thread_ts=thread_ts,
             replied_at=self._clock(),
         )
 
-    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool:
         """True when the bot replied in this thread within the last `within`."""
         query = select(answered_threads.c.replied_at).where(
+            answered_threads.c.team_id == team_id,
             answered_threads.c.channel_id == channel_id,
             answered_threads.c.thread_ts == thread_ts,
         )
@@ -392,17 +413,31 @@ class Store:
             replied_at = connection.scalar(query)
         return replied_at is not None and self._clock() - replied_at <= within
 
-    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool:
         """True when this is the first greeting of that user in that channel (atomic)."""
         return self._insert_once(
-            greetings, channel_id=channel_id, user_id=user_id, greeted_at=self._clock()
+            greetings,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            greeted_at=self._clock(),
         )
 
-    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None:
         """Replace a user's tour or quiz progress with `state` (JSON-serialisable)."""
         self._upsert(
             progress,
-            ["user_id", "kind"],
+            ["team_id", "user_id", "kind"],
+            team_id=team_id,
             user_id=user_id,
             kind=kind,
             state=state,
@@ -439,32 +474,49 @@ class Store:
             )
         return deleted
 
+    def delete_workspace(self, team_id: str) -> int:
+        """Delete every row of one workspace (or org-wide install); return rows deleted."""
+        with self._writing() as connection:
+            deleted = sum(
+                connection.execute(delete(table).where(table.c.team_id == team_id)).rowcount
+                for table in WORKSPACE_TABLES
+            )
+        log.info("store: deleted %d rows of workspace %s", deleted, team_id)
+        return deleted
+
     # --- reads ----------------------------------------------------------------
 
-    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None:
         query = select(progress.c.state).where(
-            progress.c.user_id == user_id, progress.c.kind == kind
+            progress.c.team_id == team_id, progress.c.user_id == user_id, progress.c.kind == kind
         )
         with self._reading() as connection:
             state = connection.scalar(query)
         return dict(state) if state is not None else None
 
-    def question_counts(self, *, since: datetime) -> list[SurfaceBandCount]:
+    def question_counts(
+        self, *, since: datetime, team_id: str = SINGLE_WORKSPACE
+    ) -> list[SurfaceBandCount]:
         """Questions asked since then, per surface and band."""
         query = (
             select(questions.c.surface, questions.c.band, func.count())
-            .where(questions.c.asked_at >= since)
+            .where(questions.c.team_id == team_id, questions.c.asked_at >= since)
             .group_by(questions.c.surface, questions.c.band)
         )
         with self._reading() as connection:
             rows = connection.execute(query).all()
         return [SurfaceBandCount(surface=s, band=b, count=n) for s, b, n in rows]
 
-    def unanswered_questions(self, *, since: datetime, limit: int = 2000) -> list[str]:
+    def unanswered_questions(
+        self, *, since: datetime, limit: int = 2000, team_id: str = SINGLE_WORKSPACE
+    ) -> list[str]:
         """The text of the latest questions not answered outright (declined or suggestions)."""
         query = (
             select(questions.c.question)
             .where(
+                questions.c.team_id == team_id,
                 questions.c.asked_at >= since,
                 questions.c.band != ANSWERED,
                 questions.c.question.is_not(None),
@@ -475,27 +527,29 @@ class Store:
         with self._reading() as connection:
             return [text for text in connection.scalars(query) if text]
 
-    def entry_votes(self, *, since: datetime) -> list[EntryVotes]:
+    def entry_votes(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> list[EntryVotes]:
         """Each voted entry's 👍/👎 tally, from votes cast or changed since then."""
         up = func.sum(case((feedback.c.vote > 0, 1), else_=0))
         down = func.sum(case((feedback.c.vote < 0, 1), else_=0))
         query = (
             select(feedback.c.entry_id, up, down)
-            .where(feedback.c.voted_at >= since)
+            .where(feedback.c.team_id == team_id, feedback.c.voted_at >= since)
             .group_by(feedback.c.entry_id)
         )
         with self._reading() as connection:
             rows = connection.execute(query).all()
         return [EntryVotes(entry_id=entry, up=int(u), down=int(d)) for entry, u, d in rows]
 
-    def usage(self, *, since: datetime, limit: int = 2000) -> Usage:
-        """What was recorded from `since` until now, for insights."""
+    def usage(
+        self, *, since: datetime, limit: int = 2000, team_id: str = SINGLE_WORKSPACE
+    ) -> Usage:
+        """What one workspace recorded from `since` until now, for insights."""
         return Usage(
             since=since,
             until=self._clock(),
-            counts=self.question_counts(since=since),
-            unanswered=self.unanswered_questions(since=since, limit=limit),
-            votes=self.entry_votes(since=since),
+            counts=self.question_counts(since=since, team_id=team_id),
+            unanswered=self.unanswered_questions(since=since, limit=limit, team_id=team_id),
+            votes=self.entry_votes(since=since, team_id=team_id),
             question_text_stored=self._store_question_text,
         )
 

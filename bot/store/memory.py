@@ -1,9 +1,11 @@
 """What the app remembers: the inbox of acked requests, questions, votes, greetings and
 onboarding progress.
 
-`bot.store.resilient.ResilientStore` implements `Memory` with a database shared by every worker;
-`InProcessMemory` is the fallback when no store is given: it dedupes Slack's retries that reach
-this process, keeps nothing durable (a restart loses what was in progress) and logs the rest.
+`bot.store.resilient.ResilientStore` implements `SharedMemory` and `InboxStore` with a database
+shared by every worker; `InProcessMemory` is the fallback when no store is given: it dedupes
+Slack's retries that reach this process, keeps nothing durable (a restart loses what was in
+progress) and logs the rest. Both keep each workspace apart (`team_id`); a listener sees one
+workspace's `Memory` (`WorkspaceMemory`), or the one workspace of a bot-token install.
 """
 
 from __future__ import annotations
@@ -15,38 +17,13 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import AskedQuestion, InboxItem, ProgressKind, Usage
+from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, InboxItem, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
 
 class Memory(Protocol):
     """The store as the listeners see it."""
-
-    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
-        """Keep an acked request until it is done; True the first time its key is seen: only
-        then is it worked on. `owner` holds it for `lease`, renewed while it lives."""
-        ...
-
-    def finish(self, key: str, *, outcome: str) -> None:
-        """The request's work is done (or given up): never work on it again."""
-        ...
-
-    def renew(self, *, owner: str, lease: timedelta) -> int:
-        """Extend the leases `owner` holds on open items; return how many."""
-        ...
-
-    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
-        """Let any worker take these open items once `after` has passed."""
-        ...
-
-    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
-        """Open items whose lease ran out, now leased to `owner`: left by a stopped worker."""
-        ...
-
-    def inbox_depth(self) -> int | None:
-        """Items acked and not yet done (None: not known)."""
-        ...
 
     def record_question(self, asked: AskedQuestion) -> None:
         """Remember one question and how it was answered."""
@@ -79,14 +56,127 @@ class Memory(Protocol):
         ...
 
 
+class InboxStore(Protocol):
+    """Where the inbox keeps acked requests until they are done (`bot.slack.inbox`)."""
+
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+        """Keep an acked request until it is done; True the first time its key is seen: only
+        then is it worked on. `owner` holds it for `lease`, renewed while it lives."""
+        ...
+
+    def finish(self, key: str, *, outcome: str) -> None:
+        """The request's work is done (or given up): never work on it again."""
+        ...
+
+    def renew(self, *, owner: str, lease: timedelta) -> int:
+        """Extend the leases `owner` holds on open items; return how many."""
+        ...
+
+    def release(self, keys: list[str], *, after: timedelta = timedelta(0)) -> int:
+        """Let any worker take these open items once `after` has passed."""
+        ...
+
+    def claim_open(self, *, owner: str, lease: timedelta, limit: int) -> list[InboxItem]:
+        """Open items whose lease ran out, now leased to `owner`: left by a stopped worker."""
+        ...
+
+    def inbox_depth(self) -> int | None:
+        """Items acked and not yet done (None: not known)."""
+        ...
+
+
+class SharedMemory(Memory, InboxStore, Protocol):
+    """The memory of every workspace: each method also takes the workspace's `team_id`."""
+
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None: ...
+
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None: ...
+
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None: ...
+
+    def usage(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> Usage | None: ...
+
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool: ...
+
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None: ...
+
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool: ...
+
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None: ...
+
+    def delete_workspace(self, team_id: str) -> int:
+        """Forget everything one workspace left; the number of records deleted."""
+        ...
+
+
+class WorkspaceMemory:
+    """One workspace's `Memory` within a `SharedMemory`: what a listener of that workspace sees."""
+
+    def __init__(self, shared: SharedMemory, team_id: str) -> None:
+        self.shared = shared
+        self.team_id = team_id
+
+    def record_question(self, asked: AskedQuestion) -> None:
+        self.shared.record_question(asked, team_id=self.team_id)
+
+    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+        self.shared.record_feedback(
+            entry_id=entry_id, user_id=user_id, vote=vote, team_id=self.team_id
+        )
+
+    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+        return self.shared.load_progress(user_id=user_id, kind=kind, team_id=self.team_id)
+
+    def usage(self, *, since: datetime) -> Usage | None:
+        return self.shared.usage(since=since, team_id=self.team_id)
+
+    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
+        return self.shared.mark_greeted(
+            channel_id=channel_id, user_id=user_id, team_id=self.team_id
+        )
+
+    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+        self.shared.mark_thread(channel_id=channel_id, thread_ts=thread_ts, team_id=self.team_id)
+
+    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+        return self.shared.answered_thread(
+            channel_id=channel_id, thread_ts=thread_ts, within=within, team_id=self.team_id
+        )
+
+    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+        self.shared.save_progress(user_id=user_id, kind=kind, state=state, team_id=self.team_id)
+
+
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` inbox keys; logs questions and votes."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._events: OrderedDict[str, None] = OrderedDict()
-        self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._threads: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._greeted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._threads: OrderedDict[tuple[str, str, str], float] = OrderedDict()
         self._monotonic = time.monotonic
         self._lock = threading.Lock()
 
@@ -117,25 +207,44 @@ class InProcessMemory:
     def inbox_depth(self) -> int | None:
         return None
 
-    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
-        return self._first_time(self._greeted, (channel_id, user_id))
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool:
+        return self._first_time(self._greeted, (team_id, channel_id, user_id))
 
-    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None:
         log.debug("%s progress of %s: %s", kind, user_id, state)
 
-    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
+        key = (team_id, channel_id, thread_ts)
         with self._lock:
-            self._threads[(channel_id, thread_ts)] = self._monotonic()
-            self._threads.move_to_end((channel_id, thread_ts))
+            self._threads[key] = self._monotonic()
+            self._threads.move_to_end(key)
             if len(self._threads) > self._size:
                 self._threads.popitem(last=False)
 
-    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool:
         with self._lock:
-            replied = self._threads.get((channel_id, thread_ts))
+            replied = self._threads.get((team_id, channel_id, thread_ts))
         return replied is not None and self._monotonic() - replied <= within.total_seconds()
 
-    def record_question(self, asked: AskedQuestion) -> None:
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None:
         log.debug(
             "question on %s: band=%s entry=%s score=%.0f",
             asked.surface,
@@ -144,11 +253,25 @@ class InProcessMemory:
             asked.score,
         )
 
-    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
         log.info("feedback on %s: %+d", entry_id, vote)
 
-    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None:
         return None  # progress is kept by the store only
 
-    def usage(self, *, since: datetime) -> Usage | None:
+    def usage(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> Usage | None:
         return None  # without the store, questions are only logged
+
+    def delete_workspace(self, team_id: str) -> int:
+        with self._lock:
+            greeted = [key for key in self._greeted if key[0] == team_id]
+            threads = [key for key in self._threads if key[0] == team_id]
+            for key in greeted:
+                del self._greeted[key]
+            for key in threads:
+                del self._threads[key]
+        return len(greeted) + len(threads)

@@ -11,6 +11,9 @@ ProgressKind = Literal["tour", "quiz"]
 InboxKind = Literal["event", "command", "action"]
 BandName = Literal["answer", "suggest", "none"]  # how a question was answered
 ANSWERED: BandName = "answer"  # answered outright; the other bands are misses
+# Whose record it is: the workspace's team id (T…), or the enterprise id (E…) of an org-wide
+# install on Enterprise Grid; "" for the one workspace of a bot-token install.
+SINGLE_WORKSPACE = ""
 
 
 class Record(BaseModel):

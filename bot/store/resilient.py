@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
-from bot.store.records import AskedQuestion, InboxItem, ProgressKind, Usage
+from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, InboxItem, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class ResilientStore:
         self._events = _LocalMemory(LOCAL_MEMORY)
         self._unfinished: dict[str, str] = {}  # inbox keys done while the database was down
         self._greeted = _LocalMemory(LOCAL_MEMORY)
-        self._progress: dict[tuple[str, str], dict[str, Any]] = {}
+        self._progress: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._threads = InProcessMemory(LOCAL_MEMORY)  # threads answered, while the store is down
 
     # --- the guard ------------------------------------------------------------
@@ -219,58 +219,95 @@ class ResilientStore:
         """Items acked and not yet done, or None while the database is unavailable."""
         return self.attempt("inbox_depth", lambda s: s.inbox_depth(), None)
 
-    def record_question(self, asked: AskedQuestion) -> None:
-        self.attempt("record_question", lambda s: s.record_question(asked), None, record=True)
-
-    def record_feedback(self, *, entry_id: str, user_id: str, vote: int) -> None:
+    def record_question(self, asked: AskedQuestion, *, team_id: str = SINGLE_WORKSPACE) -> None:
         self.attempt(
-            "record_feedback",
-            lambda s: s.record_feedback(entry_id=entry_id, user_id=user_id, vote=vote),
+            "record_question",
+            lambda s: s.record_question(asked, team_id=team_id),
             None,
             record=True,
         )
 
-    def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
-        first_here = self._greeted.add((channel_id, user_id))
+    def record_feedback(
+        self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
+        self.attempt(
+            "record_feedback",
+            lambda s: s.record_feedback(
+                entry_id=entry_id, user_id=user_id, vote=vote, team_id=team_id
+            ),
+            None,
+            record=True,
+        )
+
+    def mark_greeted(
+        self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
+    ) -> bool:
+        first_here = self._greeted.add((team_id, channel_id, user_id))
         return self.attempt(
             "mark_greeted",
-            lambda s: s.mark_greeted(channel_id=channel_id, user_id=user_id),
+            lambda s: s.mark_greeted(channel_id=channel_id, user_id=user_id, team_id=team_id),
             first_here,
         )
 
-    def mark_thread(self, *, channel_id: str, thread_ts: str) -> None:
-        self._threads.mark_thread(channel_id=channel_id, thread_ts=thread_ts)
+    def mark_thread(
+        self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
+    ) -> None:
+        self._threads.mark_thread(channel_id=channel_id, thread_ts=thread_ts, team_id=team_id)
         self.attempt(
             "mark_thread",
-            lambda s: s.mark_thread(channel_id=channel_id, thread_ts=thread_ts),
+            lambda s: s.mark_thread(channel_id=channel_id, thread_ts=thread_ts, team_id=team_id),
             None,
         )
 
-    def answered_thread(self, *, channel_id: str, thread_ts: str, within: timedelta) -> bool:
+    def answered_thread(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        within: timedelta,
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> bool:
         here = self._threads.answered_thread(
-            channel_id=channel_id, thread_ts=thread_ts, within=within
+            channel_id=channel_id, thread_ts=thread_ts, within=within, team_id=team_id
         )
         return self.attempt(
             "answered_thread",
-            lambda s: s.answered_thread(channel_id=channel_id, thread_ts=thread_ts, within=within),
+            lambda s: s.answered_thread(
+                channel_id=channel_id, thread_ts=thread_ts, within=within, team_id=team_id
+            ),
             here,
         )
 
-    def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
-        self._progress[(user_id, kind)] = state
+    def save_progress(
+        self,
+        *,
+        user_id: str,
+        kind: ProgressKind,
+        state: dict[str, Any],
+        team_id: str = SINGLE_WORKSPACE,
+    ) -> None:
+        self._progress[(team_id, user_id, kind)] = state
         self.attempt(
             "save_progress",
-            lambda s: s.save_progress(user_id=user_id, kind=kind, state=state),
+            lambda s: s.save_progress(user_id=user_id, kind=kind, state=state, team_id=team_id),
             None,
             record=True,
         )
 
-    def load_progress(self, *, user_id: str, kind: ProgressKind) -> dict[str, Any] | None:
+    def load_progress(
+        self, *, user_id: str, kind: ProgressKind, team_id: str = SINGLE_WORKSPACE
+    ) -> dict[str, Any] | None:
         return self.attempt(
             "load_progress",
-            lambda s: s.load_progress(user_id=user_id, kind=kind),
-            self._progress.get((user_id, kind)),
+            lambda s: s.load_progress(user_id=user_id, kind=kind, team_id=team_id),
+            self._progress.get((team_id, user_id, kind)),
         )
+
+    def delete_workspace(self, team_id: str) -> int:
+        """Delete one workspace's rows; 0 while the database is unavailable (logged)."""
+        for key in [key for key in list(self._progress) if key[0] == team_id]:
+            del self._progress[key]
+        return self.attempt("delete_workspace", lambda s: s.delete_workspace(team_id), 0)
 
     def ping(self) -> bool:
         """True when the database answers now (for readiness probes)."""
@@ -279,9 +316,9 @@ class ResilientStore:
     def purge(self, *, older_than_days: int) -> int:
         return self.attempt("purge", lambda s: s.purge(older_than_days=older_than_days), 0)
 
-    def usage(self, *, since: datetime) -> Usage | None:
-        """What was recorded since then, or None while the database is unavailable."""
-        return self.attempt("usage", lambda s: s.usage(since=since), None)
+    def usage(self, *, since: datetime, team_id: str = SINGLE_WORKSPACE) -> Usage | None:
+        """What one workspace recorded since then, or None while the database is unavailable."""
+        return self.attempt("usage", lambda s: s.usage(since=since, team_id=team_id), None)
 
     def close(self) -> None:
         with self._lock:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,12 +26,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
 )
+
+from bot.store.records import SINGLE_WORKSPACE
 
 SLACK_ID = 32  # Slack IDs (U…, W…, C…, D…, G…) are short; room to spare
 ENTRY_ID = 60  # matches the Slug limit of knowledge entry ids
 
 METADATA = MetaData()
+# Each row's `team_id` says whose it is (`SINGLE_WORKSPACE` for the bot-token workspace).
 
 schema_version = Table(
     "vmdocker_schema_version",
@@ -61,6 +67,7 @@ questions = Table(
     "vmdocker_questions",
     METADATA,
     Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False, server_default=SINGLE_WORKSPACE),
     Column("asked_at", DateTime, nullable=False),
     Column("surface", String(32), nullable=False),
     Column("user_id", String(SLACK_ID), nullable=False),
@@ -70,11 +77,13 @@ questions = Table(
     Column("entry_id", String(ENTRY_ID)),
     Column("score", Float, nullable=False),
     Index("ix_vmdocker_questions_asked_at_band", "asked_at", "band"),
+    Index("ix_vmdocker_questions_team_asked_at", "team_id", "asked_at"),
 )
 
 feedback = Table(
     "vmdocker_feedback",
     METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True, server_default=SINGLE_WORKSPACE),
     Column("entry_id", String(ENTRY_ID), primary_key=True),
     Column("user_id", String(SLACK_ID), primary_key=True),
     Column("vote", SmallInteger, nullable=False),
@@ -84,6 +93,7 @@ feedback = Table(
 greetings = Table(
     "vmdocker_greetings",
     METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True, server_default=SINGLE_WORKSPACE),
     Column("channel_id", String(SLACK_ID), primary_key=True),
     Column("user_id", String(SLACK_ID), primary_key=True),
     Column("greeted_at", DateTime, nullable=False),
@@ -92,6 +102,7 @@ greetings = Table(
 progress = Table(
     "vmdocker_progress",
     METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True, server_default=SINGLE_WORKSPACE),
     Column("user_id", String(SLACK_ID), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("state", JSON, nullable=False),
@@ -102,10 +113,23 @@ progress = Table(
 answered_threads = Table(
     "vmdocker_answered_threads",
     METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True, server_default=SINGLE_WORKSPACE),
     Column("channel_id", String(SLACK_ID), primary_key=True),
     Column("thread_ts", String(32), primary_key=True),
     Column("replied_at", DateTime, nullable=False, index=True),
 )
+
+# Installs through OAuth (one row per install, the bot's token and refresh token) and the
+# OAuth state of installs in progress: slack_sdk's own tables, named as ours.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    METADATA, "vmdocker_slack_installations"
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(METADATA, "vmdocker_slack_bots")
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    METADATA, "vmdocker_slack_oauth_states"
+)
+# The tables whose rows belong to one workspace, deleted with it on request.
+WORKSPACE_TABLES = (inbox, questions, feedback, greetings, progress, answered_threads)
 
 
 @dataclass(frozen=True)
@@ -130,8 +154,42 @@ def _inbox(connection: Connection) -> None:
     connection.exec_driver_sql("DROP TABLE IF EXISTS vmdocker_processed_events")  # now the inbox
 
 
+def _add_team_column(connection: Connection, table: Table) -> None:
+    """Add `team_id` to `table`, "" (the one workspace of a bot-token install) on every row."""
+    kind = table.c.team_id.type.compile(dialect=connection.dialect)
+    connection.exec_driver_sql(
+        f"ALTER TABLE {table.name} ADD COLUMN team_id {kind} NOT NULL DEFAULT ''"
+    )
+
+
+def _rebuild_with_team_key(connection: Connection, table: Table) -> None:
+    """Recreate `table` with `team_id` in its primary key, keeping its rows (SQLite cannot alter a
+    primary key). The copy goes through a plain table so that no index or constraint name is
+    held by the old one when the new one is created."""
+    copy = f"{table.name}_before_teams"
+    connection.exec_driver_sql(f"CREATE TABLE {copy} AS SELECT * FROM {table.name}")
+    kept = [column["name"] for column in inspect(connection).get_columns(copy)]
+    table.drop(connection)
+    table.create(connection)
+    names = ", ".join(name for name in kept if name in table.c)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {copy}")
+    connection.exec_driver_sql(f"DROP TABLE {copy}")
+
+
+def _teams(connection: Connection) -> None:
+    _add_team_column(connection, questions)
+    for index in questions.indexes:
+        if index.name == "ix_vmdocker_questions_team_asked_at":
+            index.create(connection)
+    for table in (feedback, greetings, progress, answered_threads):
+        _rebuild_with_team_key(connection, table)
+    for table in (slack_installations, slack_bots, slack_oauth_states):
+        table.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
     Migration(3, "a durable inbox of acked events, commands and clicks", _inbox),
+    Migration(4, "every row carries its workspace; OAuth installs and state", _teams),
 ]

@@ -111,3 +111,24 @@ def test_report_on_a_new_database_says_nothing_was_asked(tmp_path: Path) -> None
     assert "Questions: 0, answered 0 (n/a), not answered 0" in result.stdout
     assert "grouped):\n  none\n" in result.stdout
     assert "most 👎:\n  none" in result.stdout
+
+
+def test_report_of_one_workspace_of_many(url: str) -> None:
+    store = Store.from_url(url)
+    store.record_question(
+        AskedQuestion(
+            surface="dm",
+            user_id="U1",
+            channel_id=None,
+            question="how do I bake bread",
+            band=Band.NONE,
+            entry_id=None,
+            score=10,
+        ),
+        team_id="T0ACME0001",
+    )
+    store.close()
+    acme = json.loads(vmdocker(url, "--json", "--team", "T0ACME0001").stdout)
+    assert acme["questions"] == 1 and acme["answered"] == 0
+    assert json.loads(vmdocker(url, "--json").stdout)["questions"] == 5  # the bot-token one
+    assert json.loads(vmdocker(url, "--json", "--team", "T0OTHER001").stdout)["questions"] == 0

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The bot scope each subscribed event needs (Slack's event reference); app_home_opened needs none.
@@ -21,6 +23,8 @@ EVENT_SCOPES = {
     "app_home_opened": set(),
     "assistant_thread_started": {"assistant:write"},
     "function_executed": set(),
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
 }
 # The bot scopes each Web API method the app calls needs (Slack's method reference).
 METHOD_SCOPES: dict[str, set[str]] = {
@@ -73,6 +77,14 @@ def test_scopes_cover_every_event_and_method_and_nothing_more(manifest: dict[str
     needed.add("commands")  # the /vmdocker slash command
     assert scopes == needed
     assert "channels:history" in scopes  # only for follow-ups in threads the bot answered in
+
+
+def test_installs_ask_for_the_manifests_scopes_and_come_back_to_the_redirect_path(
+    manifest: dict[str, Any],
+) -> None:
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.startswith("https://") and redirect.endswith(REDIRECT_PATH)
 
 
 def test_slash_command_interactivity_home_tab_and_socket_mode(manifest: dict[str, Any]) -> None:

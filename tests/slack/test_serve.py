@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from bot.core.answers import Answers
 from bot.slack.server import AcksFirst, ListenerExecutor
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
+from tests.support.mock_api import Install
 from tests.support.serve_process import Served, serve_env, serving
 from tests.support.signed import PERSON, mention
 
@@ -168,3 +171,36 @@ def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
     assert server.process.returncode == 0
     for channel in channels:
         assert len(mock.deliveries_to(channel, WAIT)) == 1, channel
+
+
+def test_serve_installs_through_oauth_and_answers_with_the_installed_token(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """`vmdocker serve` with SLACK_CLIENT_ID/SECRET and no bot token, over real HTTP."""
+    mock.reset()
+    env = serve_env(
+        mock.api_url,
+        SIGNING_SECRET,
+        f"sqlite:///{tmp_path}/store.sqlite3",
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID="1111.2222",
+        SLACK_CLIENT_SECRET="client-secret",
+    )
+    with serving(env, cwd=tmp_path, log=tmp_path / "serve.log") as server:
+        with urllib.request.urlopen(server.base_url + "/slack/install", timeout=5) as page:
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+            state = re.search(r"state=([0-9a-f-]+)", page.read().decode())
+        assert state is not None
+        code = mock.approve(Install("T0SERVED01"))
+        back = f"/slack/oauth_redirect?code={code}&state={state.group(1)}"
+        request = urllib.request.Request(server.base_url + back, headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=5) as done:
+            assert done.status == 200
+        [token] = mock.tokens
+
+        event = Signer().event(
+            mention("what is a container?", channel="C0SERVED01"), team_id="T0SERVED01"
+        )
+        assert event.post(server.events_url)[0] == 200
+        [reply, *_] = mock.deliveries_to("C0SERVED01", timeout=WAIT)
+        assert mock.token_of(reply) == token

@@ -11,6 +11,7 @@ from bot.config import SettingsError, load_settings
 
 BOT_TOKEN = "xoxb-1-2-abc"
 APP_TOKEN = "xapp-1-A1-2-def"
+OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s3cr3t"}
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
 
@@ -73,6 +74,7 @@ def test_malformed_value_exits_2_naming_the_variable(
         (["serve", "--port", "3999"], {"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET"),
         (["serve", "--port", "3999"], {"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN"),
         (["run"], {"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_APP_TOKEN"),
+        (["serve", "--port", "3999"], OAUTH, "SLACK_SIGNING_SECRET"),
         (["run"], {"SLACK_APP_TOKEN": APP_TOKEN}, "SLACK_BOT_TOKEN"),
     ],
 )
@@ -135,3 +137,23 @@ class _Lines:
 
     def readline(self) -> str:
         return self.lines.pop(0) + "\n" if self.lines else ""
+
+
+def test_oauth_mode_is_client_id_and_secret_without_a_bot_token() -> None:
+    assert load_settings(**OAUTH).installs_through_oauth is True
+    assert load_settings(SLACK_BOT_TOKEN=BOT_TOKEN).installs_through_oauth is False
+    with pytest.raises(SettingsError, match="exclude each other"):
+        load_settings(SLACK_BOT_TOKEN=BOT_TOKEN, **OAUTH)
+    with pytest.raises(SettingsError, match="go together"):
+        load_settings(SLACK_CLIENT_ID="1111.2222")
+    with pytest.raises(SettingsError, match="SLACK_REDIRECT_URI: must be an https URL"):
+        load_settings(SLACK_REDIRECT_URI="http://example.com/slack/oauth_redirect", **OAUTH)
+
+
+def test_socket_mode_refuses_oauth_saying_to_serve(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["run"], OAUTH, monkeypatch, capsys)
+    assert code == EXIT_CONFIG
+    assert out == ""
+    assert "installs through OAuth need `vmdocker serve`" in err

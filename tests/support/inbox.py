@@ -11,12 +11,14 @@ from bot.store.records import InboxItem
 LEASE = timedelta(seconds=30)
 
 
-def inbox_item(key: str, *, received_at: datetime | None = None) -> InboxItem:
+def inbox_item(
+    key: str, *, received_at: datetime | None = None, team_id: str = "T123"
+) -> InboxItem:
     """An event as the inbox keeps it."""
     return InboxItem(
         key=key,
         kind="event",
-        team_id="T123",
+        team_id=team_id,
         channel_id="C123",
         user_id="U123",
         body=json.dumps({"type": "event_callback", "event_id": key}),

@@ -3,6 +3,11 @@
 Point `WebClient(base_url=mock.api_url)` at it. Besides `/api/<method>` it serves the
 `response_url`s (`mock.response_url()`) and file upload URLs it hands out, so every request the
 app makes stays on 127.0.0.1. Any call can be made to fail on demand with `mock.fail(...)`.
+
+Installs through OAuth: `mock.approve(...)` is a person approving an install in their workspace;
+it returns the `code` Slack would send back to the redirect URL. `oauth.v2.access` exchanges it
+for that workspace's bot token (and a refresh token when rotating), and `auth.test` with a token
+answers for the workspace it belongs to.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +35,7 @@ UPLOAD = "file_upload"  # the `method` recorded for the upload POST of files_upl
 Json = dict[str, Any]
 
 POLL_INTERVAL_S = 0.01  # how soon stop() returns; the default half second adds up
+ROTATED_TOKEN_LIFETIME_S = 12 * 3600
 HOLD_LIMIT_S = 10.0  # a held call is answered after this even if never released
 
 
@@ -66,6 +72,20 @@ class Call:
         return attachments if isinstance(attachments, list) else []
 
 
+@dataclass(frozen=True)
+class Install:
+    """A workspace (or, org-wide, an Enterprise Grid org) that approved an install."""
+
+    team_id: str | None
+    installer: str = "U0INSTALL1"
+    enterprise_id: str | None = None
+    expires_in: int | None = None  # token rotation on: seconds the token lasts; a refresh token
+
+    @property
+    def org_wide(self) -> bool:
+        return self.team_id is None
+
+
 @dataclass
 class _Planned:
     failure: Failure
@@ -87,6 +107,9 @@ class MockSlack:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _codes: dict[str, Install] = field(default_factory=dict)  # approved, not yet exchanged
+    tokens: dict[str, Install] = field(default_factory=dict)  # every token handed out
+    _refresh: dict[str, Install] = field(default_factory=dict)
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -137,6 +160,9 @@ class MockSlack:
             for release in self._holds.values():
                 release.set()
             self._holds.clear()
+            self._codes.clear()
+            self.tokens.clear()
+            self._refresh.clear()
 
     def fail(self, method: str, failure: Failure, *, times: int = 1, retry_after: int = 0) -> None:
         """Make the next `times` calls to `method` fail; `retry_after` is the 429's wait in s."""
@@ -176,6 +202,62 @@ class MockSlack:
     def answer(self, method: str, build: Callable[[Json], Json]) -> None:
         """Answer `method` with `build(request_body)` instead of the built-in answer."""
         self._answers[method] = build
+
+    def approve(self, install: Install) -> str:
+        """Someone approved the install; the `code` Slack appends to the redirect URL."""
+        code = f"code-{next(self._ids)}"
+        with self._changed:
+            self._codes[code] = install
+        return code
+
+    def token_of(self, call: Call) -> str:
+        """The token a call was made with (its Authorization header)."""
+        return call.headers.get("authorization", "").removeprefix("Bearer ")
+
+    def _exchange(self, body: Json) -> Json:
+        """oauth.v2.access: a code for a new install's token, or a refresh token for a new one."""
+        with self._changed:
+            if body.get("grant_type") == "refresh_token":
+                install = self._refresh.pop(str(body.get("refresh_token")), None)
+                if install is not None:  # a refreshed token lasts Slack's 12 hours
+                    install = replace(install, expires_in=ROTATED_TOKEN_LIFETIME_S)
+            else:
+                install = self._codes.pop(str(body.get("code")), None)
+            if install is None:
+                return {"ok": False, "error": "invalid_code"}
+            token = f"xoxb-{install.team_id or install.enterprise_id}-{next(self._ids)}"
+            self.tokens[token] = install
+            answer: Json = {
+                "ok": True,
+                "access_token": token,
+                "token_type": "bot",
+                "scope": "chat:write,commands",
+                "bot_user_id": BOT_USER_ID,
+                "app_id": "A0VMDOCKER",
+                "team": {"id": install.team_id, "name": "Team"} if install.team_id else None,
+                "enterprise": (
+                    {"id": install.enterprise_id, "name": "Org"} if install.enterprise_id else None
+                ),
+                "authed_user": {"id": install.installer},
+                "is_enterprise_install": install.org_wide,
+            }
+            if install.expires_in is not None:
+                refresh = f"xoxe-1-{next(self._ids)}"
+                self._refresh[refresh] = install
+                answer |= {"refresh_token": refresh, "expires_in": install.expires_in}
+            return answer
+
+    def _auth_test(self, token: str) -> Json:
+        """auth.test for the workspace a handed-out token belongs to (the default one else)."""
+        install = self.tokens.get(token)
+        if install is None:
+            return {**AUTH_TEST, "team_id": TEAM_ID}
+        return {
+            **AUTH_TEST,
+            "team_id": install.team_id,
+            "enterprise_id": install.enterprise_id,
+            "is_enterprise_install": install.org_wide,
+        }
 
     def calls_to(self, method: str) -> list[Call]:
         with self._changed:
@@ -233,7 +315,7 @@ class MockSlack:
     def _ts(self) -> str:
         return f"1700000000.{next(self._ids):06d}"
 
-    def _builtin_answer(self, method: str, body: Json) -> Json:
+    def _builtin_answer(self, method: str, body: Json, token: str) -> Json:
         custom = self._answers.get(method)
         if custom:
             return custom(body)
@@ -244,16 +326,11 @@ class MockSlack:
         user = str(body.get("user", body.get("users", "U0PERSON01")))
         match method:
             case "auth.test":
-                return {
-                    "ok": True,
-                    "url": "https://example.slack.com/",
-                    "team": "Example",
-                    "user": "vmdocker",
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER_ID,
-                    "bot_id": BOT_ID,
-                    "is_enterprise_install": False,
-                }
+                return self._auth_test(token)
+            case "oauth.v2.access":
+                return self._exchange(body)
+            case "api.test":
+                return {"ok": True}
             case "chat.postMessage" | "chat.update":
                 ts = str(body.get("ts") or self._ts())
                 message = {"type": "message", "text": body.get("text", ""), "ts": ts}
@@ -314,6 +391,16 @@ class MockSlack:
             case _:
                 return {"ok": False, "error": "unknown_method"}
 
+
+AUTH_TEST: Json = {
+    "ok": True,
+    "url": "https://example.slack.com/",
+    "team": "Example",
+    "user": "vmdocker",
+    "user_id": BOT_USER_ID,
+    "bot_id": BOT_ID,
+    "is_enterprise_install": False,
+}
 
 DELIVERIES = frozenset(
     {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish", RESPONSE_URL}
@@ -398,7 +485,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == UPLOAD:
             self._send_text(200, f"OK - {len(raw)}", call)
         else:
-            self._send(200, self.mock._builtin_answer(method, body), call)
+            token = self.mock.token_of(call)
+            self._send(200, self.mock._builtin_answer(method, body, token), call)
 
     def do_GET(self) -> None:
         self.do_POST()

@@ -80,18 +80,35 @@ class Signer:
     # --- Events API --------------------------------------------------------
 
     def event(
-        self, event: Json, *, event_id: str | None = None, retry_num: int | None = None
+        self,
+        event: Json,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        team_id: str = TEAM_ID,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> SignedRequest:
-        """An `event_callback` envelope; a retry carries X-Slack-Retry-Num and the same id."""
+        """An `event_callback` envelope from `team_id` (of `enterprise_id` on Enterprise Grid,
+        to an `org_wide` install there); a retry carries X-Slack-Retry-Num and the same id."""
+        authorization = {
+            "enterprise_id": enterprise_id,
+            "team_id": None if org_wide else team_id,
+            "user_id": BOT_USER_ID,
+            "is_bot": True,
+            "is_enterprise_install": org_wide,
+        }
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": team_id,
+            "enterprise_id": enterprise_id,
             "api_app_id": API_APP_ID,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(_ids):010d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+            "authorizations": [authorization],
+            "is_ext_shared_channel": False,
         }
         retry = (
             {"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_timeout"}

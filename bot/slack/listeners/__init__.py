@@ -26,7 +26,7 @@ from bot.render.actions import (
     indexed,
     with_target,
 )
-from bot.slack.listeners import actions, commands, events, home, onboarding, workflows
+from bot.slack.listeners import actions, commands, events, home, installs, onboarding, workflows
 
 
 def register(app: App) -> None:
@@ -40,6 +40,8 @@ def register(app: App) -> None:
     app.event("app_home_opened")(home.handle_app_home_opened)
     app.event("assistant_thread_started")(home.handle_assistant_thread_started)
     app.event("member_joined_channel")(onboarding.handle_member_joined)
+    app.event("app_uninstalled")(installs.handle_app_uninstalled)
+    app.event("tokens_revoked")(installs.handle_tokens_revoked)
     app.command(commands.COMMAND)(commands.handle_vmdocker_command)
 
     app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)

@@ -78,7 +78,7 @@ def answer_in_conversation(
         diagram_as_file = reply.diagram is not None
         card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
         post_message(client, message.channel, card, thread_ts=thread_ts)
-        reply_sent(context, deps.memory)
+        reply_sent(context)
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 

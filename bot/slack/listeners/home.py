@@ -1,6 +1,7 @@
 """The Home tab: what the bot does, how to ask, every topic, and the viewer's own progress.
 
-Admins (`ADMIN_USER_IDS`) also see usage insights: answer rate, misses, most 👎 entries.
+Admins (`ADMIN_USER_IDS`, and whoever installed the app through OAuth) also see usage insights
+of their own workspace: answer rate, misses, most 👎 entries.
 """
 
 from __future__ import annotations
@@ -84,6 +85,6 @@ def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: Bo
         has_tour=knowledge.tour is not None,
         has_quiz=bool(knowledge.quiz),
     )
-    if opened.user in deps.admins:
+    if opened.user in deps.admins or deps.installs.installed_by(opened.user, context):
         personal += render_admin_insights(admin_insights(deps))
     client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))
