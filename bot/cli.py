@@ -102,7 +102,25 @@ def cmd_list(args: argparse.Namespace, answers: Answers) -> int:
     return 0
 
 
+def cmd_stale(answers: Answers) -> int:
+    """Entries past their review date, one line each, the longest overdue first."""
+    from bot.core.answers import today_utc
+    from bot.core.reviews import stale_entries
+
+    stale = stale_entries(answers.knowledge, today_utc())
+    for entry in stale:
+        owner = entry.owner or "no owner"
+        print(
+            f"{entry.source}: {entry.id}: due for review since {entry.review_due} "
+            f"(verified {entry.verified}, {owner})"
+        )
+    print(f"{len(stale)} entries due for review")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
+    if args.stale:
+        return cmd_stale(answers)
     failures = answers.routing_failures()
     for failure in failures:
         print(failure)
@@ -273,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=cmd_report)
 
     check = commands.add_parser("check", help="validate the knowledge base and its routing")
+    check.add_argument(
+        "--stale", action="store_true", help="list the entries past their review date instead"
+    )
     check.set_defaults(handler=cmd_check)
 
     run = commands.add_parser(

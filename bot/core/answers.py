@@ -4,6 +4,7 @@ kind decline), and the self-check that every example question routes to its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.knowledge import load_knowledge
@@ -31,6 +32,11 @@ def _links(match: Match, *, with_best: bool) -> list[TopicLink]:
     return [TopicLink(id=c.entry.id, title=c.entry.title, score=c.score) for c in candidates]
 
 
+def today_utc() -> date:
+    """Review dates are days in UTC, the same for every worker."""
+    return datetime.now(UTC).date()
+
+
 def entry_reply(
     entry: Entry,
     knowledge: KnowledgeBase,
@@ -39,8 +45,11 @@ def entry_reply(
     score: float = 100.0,
     suggestions: list[TopicLink] | None = None,
     why: str = "",
+    today: date | None = None,
 ) -> Reply:
-    """The answer card for one entry, asked for by question or picked from a list."""
+    """The answer card for one entry, asked for by question or picked from a list; it says who
+    verified it when, and that it is due for review once `today` reaches the review date."""
+    stale = entry.is_stale(today or today_utc())
     return Reply(
         band=Band.ANSWER,
         question=question or entry.title,
@@ -53,6 +62,9 @@ def entry_reply(
         related=[TopicLink(id=rid, title=knowledge.entries[rid].title) for rid in entry.related],
         suggestions=suggestions or [],
         why=why,
+        owner=entry.owner,
+        verified=entry.verified,
+        review_due=entry.review_due if stale else None,
     )
 
 

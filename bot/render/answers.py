@@ -168,6 +168,19 @@ def _why(reply: Reply) -> str:
     return " · ".join(parts)
 
 
+def render_verified(reply: Reply) -> str:
+    """Who verified the answer and when, and whether it is due for review; or nothing."""
+    parts = []
+    if reply.verified:
+        by = f" by <@{reply.owner}>" if reply.owner else ""
+        parts.append(f"Verified {reply.verified.isoformat()}{by}")
+    elif reply.owner:
+        parts.append(f"Kept by <@{reply.owner}>")
+    if reply.review_due:
+        parts.append(f":hourglass: due for review since {reply.review_due.isoformat()}")
+    return " · ".join(parts)
+
+
 # --- the whole reply --------------------------------------------------------
 
 
@@ -202,6 +215,9 @@ def render_blocks(
         tail.extend(render_comparison_fields(reply.comparison))
     if reply.diagram and not (diagram_as_file and where in ("thread", "dm")):
         tail.append(render_diagram_text_block(reply.diagram))
+    verified = render_verified(reply)
+    if verified:
+        tail.append(context(verified))
     why = _why(reply)
     if why:
         tail.append(context(why))

@@ -47,6 +47,7 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.jobs import start_jobs
 from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
 from bot.store.resilient import ResilientStore
 
@@ -333,6 +334,7 @@ def create_app() -> HttpApp:
     configure_logging(settings)
     http_app = build_http_app(settings)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
+    start_jobs(http_app.serving, http_app.readiness.client)
     return http_app
 
 

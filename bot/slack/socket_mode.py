@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.answers import Answers
 from bot.slack.app import build_app, open_store_for, reload_on_hangup, serving_for
 from bot.slack.deps import Serving
+from bot.slack.jobs import start_jobs
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def run_socket_mode(settings: Settings, answers: Answers) -> None:
     handler = socket_mode_handler(settings, answers, serving)
     signal.signal(signal.SIGTERM, _interrupt)
     reload_on_hangup(serving, settings)
+    start_jobs(serving, handler.app.client)
     log.info("connecting to Slack in Socket Mode")
     try:
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from bot.store.schema import (
     processed_events,
     progress,
     questions,
+    review_reminders,
     schema_version,
 )
 
@@ -325,6 +326,28 @@ class Store:
         return self._insert_once(
             greetings, channel_id=channel_id, user_id=user_id, greeted_at=self._clock()
         )
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """True only the first time an entry's reminder for that due date is claimed, across
+        workers: only then is the owner sent it."""
+        return self._insert_once(
+            review_reminders,
+            team_id=team_id,
+            entry_id=entry_id,
+            due_on=due_on,
+            sent_at=self._clock(),
+        )
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        """Forget a claimed reminder that could not be sent, so a later run sends it."""
+        with self._writing() as connection:
+            connection.execute(
+                delete(review_reminders).where(
+                    review_reminders.c.team_id == team_id,
+                    review_reminders.c.entry_id == entry_id,
+                    review_reminders.c.due_on == due_on,
+                )
+            )
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         """Replace a user's tour or quiz progress with `state` (JSON-serialisable)."""

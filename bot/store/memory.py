@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.store.records import AskedQuestion, ProgressKind, Usage
@@ -56,6 +56,14 @@ class Memory(Protocol):
         """Keep a person's place in the tour or quiz (for the Home tab)."""
         ...
 
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """True the first time an entry's reminder for that due date is claimed: send it then."""
+        ...
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        """Forget a claim whose reminder could not be sent."""
+        ...
+
 
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
@@ -64,6 +72,7 @@ class InProcessMemory:
         self._size = size
         self._events: OrderedDict[str, None] = OrderedDict()
         self._greeted: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._reminders: OrderedDict[tuple[str, str, date], None] = OrderedDict()
         self._threads: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._monotonic = time.monotonic
         self._lock = threading.Lock()
@@ -82,6 +91,13 @@ class InProcessMemory:
 
     def mark_greeted(self, *, channel_id: str, user_id: str) -> bool:
         return self._first_time(self._greeted, (channel_id, user_id))
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        return self._first_time(self._reminders, (team_id, entry_id, due_on))
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        with self._lock:
+            self._reminders.pop((team_id, entry_id, due_on), None)
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         log.debug("%s progress of %s: %s", kind, user_id, state)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
@@ -217,6 +217,21 @@ class ResilientStore:
             "answered_thread",
             lambda s: s.answered_thread(channel_id=channel_id, thread_ts=thread_ts, within=within),
             here,
+        )
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """False while the database is down: a reminder waits rather than goes out twice."""
+        return self.attempt(
+            "claim_review_reminder",
+            lambda s: s.claim_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on),
+            False,
+        )
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        self.attempt(
+            "release_review_reminder",
+            lambda s: s.release_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on),
+            None,
         )
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Connection,
+    Date,
     DateTime,
     Float,
     Index,
@@ -96,6 +97,19 @@ answered_threads = Table(
     Column("replied_at", DateTime, nullable=False, index=True),
 )
 
+# --- version 5: the bot learns in Slack ----------------------------------------
+# Every row names its Slack workspace (`team_id`).
+
+review_reminders = Table(
+    "vmdocker_review_reminders",
+    METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True),
+    Column("entry_id", String(ENTRY_ID), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("sent_at", DateTime, nullable=False),
+)
+LEARNING_TABLES = (review_reminders,)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -114,7 +128,14 @@ def _answered_threads(connection: Connection) -> None:
     answered_threads.create(connection, checkfirst=True)
 
 
+def _learning(connection: Connection) -> None:
+    for table in LEARNING_TABLES:
+        table.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
+    # 3 and 4 are other changes, merged separately; versions need not be contiguous.
+    Migration(5, "learning in Slack: review reminders", _learning),
 ]

@@ -205,7 +205,8 @@ def test_an_old_database_runs_only_the_steps_it_lacks(
     assert "locale" in columns
     with store.engine.connect() as connection:
         versions = connection.scalars(select(store_schema.schema_version.c.version)).all()
-    assert sorted(versions) == [*range(1, step + 1)]
+    # Versions need not be contiguous (parallel branches reserve their own numbers).
+    assert sorted(versions) == [*(m.version for m in steps)]
 
 
 def test_a_table_locked_elsewhere_fails_the_call_within_the_lock_timeout(

@@ -13,9 +13,12 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.answers import today_utc
 from bot.core.insights import compute_insights, window_start
 from bot.core.models import Insights, KnowledgeBase
+from bot.core.reviews import stale_entries
 from bot.render.home import personal_home_view, render_admin_insights, render_progress
+from bot.render.learning import render_stale_entries
 from bot.render.screens import PROMPTS_TITLE, suggested_prompts
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, deps_of
@@ -86,4 +89,5 @@ def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: Bo
     )
     if opened.user in deps.admins:
         personal += render_admin_insights(admin_insights(deps))
+        personal += render_stale_entries(stale_entries(knowledge, today_utc()))
     client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))
