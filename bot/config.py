@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
@@ -16,6 +16,10 @@ DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 SOCKET_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 HTTP_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+EditorId = Annotated[str, StringConstraints(pattern=r"^[UWS][A-Z0-9]{2,}$")]
+ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")]
 
 
 class SettingsError(Exception):
@@ -37,6 +41,9 @@ class Settings(BaseSettings):
     store_question_text: bool = True  # false: record band/entry/score but never what was asked
     retention_days: int = Field(default=90, ge=0)  # older store rows are purged; 0 keeps all
     admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
+    # may teach the bot and save answers: user ids, or one user group id (S…); admins too
+    knowledge_editors: Annotated[list[EditorId], NoDecode] = []
+    misses_channel: ChannelId | Literal[""] = ""  # each miss is posted there with "Teach"
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
@@ -46,11 +53,18 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        for name in ("onboarding_channels", "admin_user_ids"):
+        for name in ("onboarding_channels", "admin_user_ids", "knowledge_editors"):
             raw = data.get(name) if isinstance(data, dict) else None
             if isinstance(raw, str):
                 data[name] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @field_validator("knowledge_editors")
+    @classmethod
+    def _one_group_at_most(cls, value: list[str]) -> list[str]:
+        if sum(item.startswith("S") for item in value) > 1:
+            raise ValueError("name one user group (S…) at most, or user ids")
+        return value
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret")
     @classmethod

@@ -3,6 +3,7 @@ kind decline), and the self-check that every example question routes to its own 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -145,6 +146,31 @@ class Answers:
             knowledge, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
         )
         return cls(knowledge=knowledge, matcher=matcher)
+
+    def with_learned(self, phrasings: Mapping[str, list[str]]) -> Answers:
+        """These answers with taught wordings added to their entries' example questions (ids
+        no longer in the knowledge are skipped); the matcher is built anew, same thresholds."""
+        entries = {}
+        for entry_id, entry in self.knowledge.entries.items():
+            known = {question.casefold() for question in entry.questions}
+            extra = [q for q in phrasings.get(entry_id, []) if q.casefold() not in known]
+            entries[entry_id] = (
+                entry.model_copy(update={"questions": [*entry.questions, *extra]})
+                if extra
+                else entry
+            )
+        knowledge = self.knowledge.model_copy(update={"entries": entries})
+        matcher = Matcher(
+            knowledge,
+            answer_threshold=self.matcher.answer_threshold,
+            suggest_threshold=self.matcher.suggest_threshold,
+        )
+        return Answers(knowledge=knowledge, matcher=matcher)
+
+    def routes_to(self, question: str) -> str | None:
+        """The entry a question is answered with outright, or None (suggestions, a decline)."""
+        match = self.match(question)
+        return match.entry.id if match.band is Band.ANSWER and match.entry else None
 
     def match(self, question: str) -> Match:
         return self.matcher.match(clean_question(question))

@@ -22,6 +22,12 @@ QUIZ_ANSWER = "onboarding_quiz_answer"  # `onboarding_quiz_answer:<option index>
 QUIZ_NEXT = "onboarding_quiz_next"  # value = run
 HOW_TO_ASK = "onboarding_how_to_ask"
 
+TEACH = "teach_miss"  # value = the miss id
+TEACH_VIEW = "teach"  # the teach modal's callback_id; private_metadata = the miss id
+TEACH_ENTRY_BLOCK = "teach_entry"
+TEACH_ENTRY = "teach_entry_select"  # value = an entry id or OUT_OF_SCOPE
+OUT_OF_SCOPE = ":out-of-scope"
+
 SHARE_COMPARISON = ":compare"  # share values that are not entry ids contain a colon
 SHARE_DIAGRAM = ":diagram:"
 

@@ -93,7 +93,7 @@ def serving_for(
     settings: Settings, answers: Answers | None = None, memory: Memory | None = None
 ) -> Serving:
     """What listeners get: the answers (the knowledge in the settings by default), the memory
-    (a bounded in-process one by default) and the onboarding settings."""
+    (a bounded in-process one by default), the onboarding and learning settings."""
     return Serving(
         Deps.build(
             answers or load_answers(settings),
@@ -101,6 +101,10 @@ def serving_for(
             onboarding_channels=settings.onboarding_channels,
             admins=settings.admin_user_ids,
             greeting=settings.onboarding_greeting,
+            editors=settings.knowledge_editors,
+            # Teaching needs the database: misses and taught wordings live there only.
+            learning=memory if isinstance(memory, ResilientStore) else None,
+            misses_channel=settings.misses_channel,
         )
     )
 

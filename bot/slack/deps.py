@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -20,7 +21,8 @@ from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
 from bot.slack.metrics import knowledge_loaded
-from bot.store.memory import Memory
+from bot.store.memory import Learning, Memory
+from bot.store.records import LearnedPhrasing
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,46 @@ class OnboardingChannels:
             return ids
 
 
+EDITOR_GROUP_TTL_S = 60.0  # a user group's members are looked up at most once a minute
+
+
+class Editors:
+    """Who may teach the bot and save answers: admins, the listed user ids, and the members of
+    one user group (`usergroups.users.list`, remembered for a minute; the last good list is
+    kept while Slack refuses)."""
+
+    def __init__(self, configured: Iterable[str], admins: Iterable[str]) -> None:
+        configured = list(configured)
+        self._users = frozenset(admins) | {i for i in configured if not i.startswith("S")}
+        self._group = next((i for i in configured if i.startswith("S")), None)
+        self._members: frozenset[str] = frozenset()
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def includes(self, client: WebClient, user_id: str) -> bool:
+        if user_id in self._users:
+            return True
+        return self._group is not None and user_id in self._group_members(client)
+
+    def _group_members(self, client: WebClient) -> frozenset[str]:
+        assert self._group is not None
+        with self._lock:
+            now = time.monotonic()
+            if self._checked_at is not None and now - self._checked_at < EDITOR_GROUP_TTL_S:
+                return self._members
+            self._checked_at = now
+            try:
+                users = client.usergroups_users_list(usergroup=self._group).get("users") or []
+                self._members = frozenset(str(user) for user in users)
+            except SlackApiError as error:
+                log.warning(
+                    "could not read the editors' user group %s: %s",
+                    self._group,
+                    describe_api_error(error),
+                )
+            return self._members
+
+
 @dataclass(frozen=True)
 class Deps:
     """The answers, the store, onboarding and the settings listeners read."""
@@ -83,6 +125,9 @@ class Deps:
     admins: frozenset[str] = frozenset()
     greeting: Literal["ephemeral", "dm"] = "ephemeral"
     home: dict[str, Any] = field(default_factory=dict)
+    editors: Editors = field(default_factory=lambda: Editors((), ()))
+    learning: Learning | None = None  # None without a database: nothing to teach from
+    misses_channel: str = ""
 
     @classmethod
     def build(
@@ -93,6 +138,9 @@ class Deps:
         onboarding_channels: list[str],
         admins: Iterable[str] = (),
         greeting: Literal["ephemeral", "dm"] = "ephemeral",
+        editors: Iterable[str] = (),
+        learning: Learning | None = None,
+        misses_channel: str = "",
     ) -> Deps:
         return cls(
             answers=answers,
@@ -102,6 +150,9 @@ class Deps:
             admins=frozenset(admins),
             greeting=greeting,
             home=home_view(answers.knowledge),  # the part everyone gets: built once
+            editors=Editors(editors, admins),
+            learning=learning,
+            misses_channel=misses_channel,
         )
 
 
@@ -111,8 +162,39 @@ class Serving:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._from_files = deps.answers  # the knowledge as loaded, before taught wordings
+        self._taught: dict[str, list[str]] = {}
+        self._learned_stamp: object = None
+        self._lock = threading.Lock()
         knowledge = deps.answers.knowledge
         knowledge_loaded(len(knowledge.entries), knowledge.version)
+
+    def refresh_learned(self) -> bool:
+        """Read the taught wordings when the store says they changed, and answer with them
+        from now on; True when the answers were rebuilt. Every worker calls this every few
+        seconds (`bot.slack.jobs`), so a wording taught in one is used by all."""
+        learning = self.deps.learning
+        stamp = learning.learned_stamp() if learning else None
+        if learning is None or stamp is None or stamp == self._learned_stamp:
+            return False
+        rows = learning.learned()
+        if rows is None:
+            return False
+        with self._lock:
+            self._learned_stamp = stamp
+            self._taught = taught_by_entry(rows)
+            self._swap(self._from_files)
+        log.info("answering with %d taught wording(s)", sum(map(len, self._taught.values())))
+        return True
+
+    def _swap(self, from_files: Answers) -> None:
+        answers = from_files.with_learned(self._taught) if self._taught else from_files
+        self.deps = replace(
+            self.deps,
+            answers=answers,
+            onboarding=Onboarding(answers),
+            home=home_view(answers.knowledge),
+        )
 
     def reload(self, load: Callable[[], Answers]) -> bool:
         """Load the knowledge again with `load`; only a valid one replaces what serves. An
@@ -125,12 +207,9 @@ class Serving:
                 "; ".join(error.problems),
             )
             return False
-        self.deps = replace(
-            self.deps,
-            answers=answers,
-            onboarding=Onboarding(answers),
-            home=home_view(answers.knowledge),
-        )
+        with self._lock:
+            self._from_files = answers
+            self._swap(answers)
         knowledge_loaded(len(answers.knowledge.entries), answers.knowledge.version)
         log.info(
             "knowledge reloaded: %d entries, version %s",
@@ -138,6 +217,15 @@ class Serving:
             answers.knowledge.version,
         )
         return True
+
+
+def taught_by_entry(rows: Iterable[LearnedPhrasing]) -> dict[str, list[str]]:
+    """Taught wordings grouped by the entry they were taught for (out-of-scope ones left out)."""
+    taught: dict[str, list[str]] = {}
+    for row in rows:
+        if row.entry_id is not None:
+            taught.setdefault(row.entry_id, []).append(row.question)
+    return taught
 
 
 def provide(serving: Serving) -> Callable[..., None]:

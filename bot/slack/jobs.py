@@ -1,4 +1,5 @@
-"""Work each worker does on a timer, outside any request: owners' review reminders.
+"""Work each worker does on a timer, outside any request: owners' review reminders, and
+reading the wordings editors taught in any worker.
 
 Every worker runs the jobs; the store decides which one acts (a reminder is claimed by an
 insert-once row), so several workers send each reminder once.
@@ -23,6 +24,7 @@ from bot.slack.deps import Serving
 log = logging.getLogger(__name__)
 
 REMINDER_EVERY_S = 3600.0  # checked hourly: each due date is reminded once, on the day it comes
+LEARNED_EVERY_S = 2.0  # a wording taught in any worker answers in every worker within 5 s
 
 
 class Periodic:
@@ -95,4 +97,10 @@ def start_jobs(serving: Serving, client: WebClient) -> list[Periodic]:
     def remind() -> None:
         send_review_reminders(serving, client, today_utc())
 
-    return [Periodic("review reminders", REMINDER_EVERY_S, remind).start()]
+    def learn() -> None:
+        serving.refresh_learned()
+
+    return [
+        Periodic("review reminders", REMINDER_EVERY_S, remind).start(),
+        Periodic("taught wordings", LEARNED_EVERY_S, learn).start(),
+    ]

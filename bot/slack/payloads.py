@@ -107,6 +107,8 @@ class ButtonClick(SlackPayload):
     is_ephemeral: bool = False
     in_view: bool = False
     response_url: str | None = None
+    trigger_id: str | None = None
+    team_id: str = ""
 
     @classmethod
     def from_payload(cls, body: Json, action: Json) -> ButtonClick:
@@ -126,6 +128,10 @@ class ButtonClick(SlackPayload):
                 "is_ephemeral": bool(container.get("is_ephemeral")),
                 "in_view": container.get("type") == "view",
                 "response_url": body.get("response_url"),
+                "trigger_id": body.get("trigger_id"),
+                "team_id": _part(body, "team").get("id")
+                or _part(body, "user").get("team_id")
+                or "",
             },
         )
 
@@ -135,6 +141,41 @@ class ButtonClick(SlackPayload):
         if self.channel_id and self.channel_id.startswith("D"):
             return self.thread_ts
         return self.thread_ts or self.message_ts
+
+
+class ViewSubmission(SlackPayload):
+    """A modal's `view_submission`: who submitted it, which modal, and its inputs' values."""
+
+    user_id: SlackId
+    team_id: str = ""
+    callback_id: str
+    private_metadata: str = ""
+    values: dict[str, dict[str, Json]] = {}
+
+    @classmethod
+    def from_payload(cls, body: Json) -> ViewSubmission:
+        view = _part(body, "view")
+        return parse_payload(
+            cls,
+            {
+                "user_id": _part(body, "user").get("id"),
+                "team_id": _part(body, "team").get("id")
+                or _part(body, "user").get("team_id")
+                or "",
+                "callback_id": view.get("callback_id"),
+                "private_metadata": view.get("private_metadata") or "",
+                "values": _part(view, "state").get("values") or {},
+            },
+        )
+
+    def selected(self, block_id: str, action_id: str) -> str | None:
+        """The value of the option picked in a select menu, or None."""
+        option = self.values.get(block_id, {}).get(action_id, {}).get("selected_option")
+        return str(option["value"]) if isinstance(option, dict) and "value" in option else None
+
+    def text(self, block_id: str, action_id: str) -> str:
+        """What was typed in a text input ("" when left empty)."""
+        return str(self.values.get(block_id, {}).get(action_id, {}).get("value") or "")
 
 
 class MemberJoined(SlackPayload):

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -31,6 +32,9 @@ from bot.store.records import (
     ANSWERED,
     AskedQuestion,
     EntryVotes,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
     ProgressKind,
     SurfaceBandCount,
     Usage,
@@ -40,6 +44,8 @@ from bot.store.schema import (
     answered_threads,
     feedback,
     greetings,
+    learned,
+    misses,
     processed_events,
     progress,
     questions,
@@ -348,6 +354,101 @@ class Store:
                     review_reminders.c.due_on == due_on,
                 )
             )
+
+    def record_miss(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        thread_ts: str | None,
+        question: str,
+    ) -> int | None:
+        """Remember a question the bot did not answer outright, and where its asker can be
+        answered; its id, or None when question text is not stored (nothing to teach)."""
+        if not self._store_question_text or not question:
+            return None
+        values = {
+            "team_id": team_id,
+            "asked_at": self._clock(),
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "question": question,
+            "status": "open",
+        }
+        statement = insert(misses).values(**values).returning(misses.c.id)
+        with self._writing() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def miss(self, miss_id: int) -> Miss | None:
+        with self._reading() as connection:
+            row = connection.execute(select(misses).where(misses.c.id == miss_id)).first()
+        return Miss.model_validate(row._asdict()) if row else None
+
+    def open_misses(self, *, limit: int = 20) -> list[Miss]:
+        """The latest questions nobody has taught or set aside yet."""
+        query = (
+            select(misses)
+            .where(misses.c.status == "open")
+            .order_by(misses.c.asked_at.desc(), misses.c.id.desc())
+            .limit(limit)
+        )
+        with self._reading() as connection:
+            return [Miss.model_validate(row._asdict()) for row in connection.execute(query)]
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
+        """Close an open miss; True only for the call that closed it (its asker is answered
+        once, whoever else clicks)."""
+        statement = (
+            update(misses)
+            .where(misses.c.id == miss_id, misses.c.status == "open")
+            .values(status=status, resolved_by=by, resolved_at=self._clock())
+        )
+        with self._writing() as connection:
+            return bool(connection.execute(statement).rowcount)
+
+    def learn(self, *, team_id: str, question: str, entry_id: str | None, taught_by: str) -> None:
+        """Keep a taught wording (a second teaching of the same words replaces the first and
+        must be exported again)."""
+        now = self._clock()
+        self._upsert(
+            learned,
+            ["team_id", "question"],
+            team_id=team_id,
+            question=question,
+            entry_id=entry_id,
+            taught_by=taught_by,
+            taught_at=now,
+            updated_at=now,
+            exported_at=None,
+        )
+
+    def learned(self) -> list[LearnedPhrasing]:
+        """Every taught wording, oldest first."""
+        query = select(learned).order_by(learned.c.id)
+        with self._reading() as connection:
+            return [
+                LearnedPhrasing.model_validate(row._asdict()) for row in connection.execute(query)
+            ]
+
+    def learned_stamp(self) -> tuple[int, datetime | None]:
+        """How many wordings were taught and the last change: equal stamps, nothing new."""
+        query = select(func.count(), func.max(learned.c.updated_at))
+        with self._reading() as connection:
+            count, last = connection.execute(query).one()
+        return int(count), last
+
+    def mark_exported(self, ids: list[int]) -> None:
+        """Note that these wordings were written into the knowledge files."""
+        if not ids:
+            return
+        now = self._clock()
+        statement = (
+            update(learned).where(learned.c.id.in_(ids)).values(exported_at=now, updated_at=now)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         """Replace a user's tour or quiz progress with `state` (JSON-serialisable)."""

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import AskedQuestion, ProgressKind, Usage
+from bot.store.records import AskedQuestion, LearnedPhrasing, Miss, MissStatus, ProgressKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,29 @@ class Memory(Protocol):
     def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
         """Forget a claim whose reminder could not be sent."""
         ...
+
+
+class Learning(Protocol):
+    """What the bot learns in Slack, kept only in the database (`ResilientStore`): misses to
+    teach and taught wordings. Reads give None while the database is unavailable."""
+
+    def record_miss(
+        self, *, team_id: str, user_id: str, channel_id: str, thread_ts: str | None, question: str
+    ) -> int | None: ...
+
+    def miss(self, miss_id: int) -> Miss | None: ...
+
+    def open_misses(self, *, limit: int = 20) -> list[Miss] | None: ...
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool: ...
+
+    def learn(
+        self, *, team_id: str, question: str, entry_id: str | None, taught_by: str
+    ) -> bool: ...
+
+    def learned(self) -> list[LearnedPhrasing] | None: ...
+
+    def learned_stamp(self) -> tuple[int, datetime | None] | None: ...
 
 
 class InProcessMemory:

@@ -54,3 +54,32 @@ class Usage(Record):
     unanswered: list[str]
     votes: list[EntryVotes]
     question_text_stored: bool
+
+
+MissStatus = Literal["open", "taught", "out_of_scope"]
+
+
+class Miss(Record):
+    """A question the bot declined or was unsure of, and where to answer its asker later:
+    `channel_id` is the conversation (a user id for a private reply), `thread_ts` its thread."""
+
+    id: int
+    team_id: str
+    asked_at: datetime
+    user_id: str
+    channel_id: str
+    thread_ts: str | None
+    question: str
+    status: MissStatus = "open"
+
+
+class LearnedPhrasing(Record):
+    """A wording an editor taught: an example question of `entry_id` (None: out of scope)."""
+
+    id: int
+    team_id: str
+    question: str
+    entry_id: str | None
+    taught_by: str
+    taught_at: datetime
+    exported_at: datetime | None = None

@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
-from bot.store.records import AskedQuestion, ProgressKind, Usage
+from bot.store.records import (
+    AskedQuestion,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
+    ProgressKind,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +240,58 @@ class ResilientStore:
             lambda s: s.release_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on),
             None,
         )
+
+    # --- learning: without the database there is nothing to teach from -----------
+
+    def record_miss(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        thread_ts: str | None,
+        question: str,
+    ) -> int | None:
+        return self.attempt(
+            "record_miss",
+            lambda s: s.record_miss(
+                team_id=team_id,
+                user_id=user_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                question=question,
+            ),
+            None,
+            record=True,
+        )
+
+    def miss(self, miss_id: int) -> Miss | None:
+        return self.attempt("miss", lambda s: s.miss(miss_id), None)
+
+    def open_misses(self, *, limit: int = 20) -> list[Miss] | None:
+        """None while the database is unavailable."""
+        return self.attempt("open_misses", lambda s: s.open_misses(limit=limit), None)
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
+        return self.attempt(
+            "resolve_miss", lambda s: s.resolve_miss(miss_id, status=status, by=by), False
+        )
+
+    def learn(self, *, team_id: str, question: str, entry_id: str | None, taught_by: str) -> bool:
+        """True once the wording is stored (the editor is told when it could not be)."""
+
+        def learn(store: Store) -> bool:
+            store.learn(team_id=team_id, question=question, entry_id=entry_id, taught_by=taught_by)
+            return True
+
+        return self.attempt("learn", learn, False)
+
+    def learned(self) -> list[LearnedPhrasing] | None:
+        """None while the database is unavailable (keep what was learned before)."""
+        return self.attempt("learned", lambda s: s.learned(), None)
+
+    def learned_stamp(self) -> tuple[int, datetime | None] | None:
+        return self.attempt("learned_stamp", lambda s: s.learned_stamp(), None)
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         self._progress[(user_id, kind)] = state

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 SLACK_ID = 32  # Slack IDs (U…, W…, C…, D…, G…) are short; room to spare
@@ -108,7 +109,37 @@ review_reminders = Table(
     Column("due_on", Date, primary_key=True),
     Column("sent_at", DateTime, nullable=False),
 )
-LEARNING_TABLES = (review_reminders,)
+
+misses = Table(
+    "vmdocker_misses",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("asked_at", DateTime, nullable=False, index=True),
+    Column("user_id", String(SLACK_ID), nullable=False),
+    Column("channel_id", String(SLACK_ID), nullable=False),  # where to answer the asker
+    Column("thread_ts", String(32)),
+    Column("question", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open, taught, out_of_scope
+    Column("resolved_by", String(SLACK_ID)),
+    Column("resolved_at", DateTime),
+)
+
+learned = Table(
+    "vmdocker_learned",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("entry_id", String(ENTRY_ID)),  # NULL: marked out of scope
+    Column("taught_by", String(SLACK_ID), nullable=False),
+    Column("taught_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False, index=True),
+    Column("exported_at", DateTime),
+    UniqueConstraint("team_id", "question", name="uq_vmdocker_learned_question"),
+)
+
+LEARNING_TABLES = (review_reminders, misses, learned)
 
 
 @dataclass(frozen=True)
@@ -137,5 +168,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
     # 3 and 4 are other changes, merged separately; versions need not be contiguous.
-    Migration(5, "learning in Slack: review reminders", _learning),
+    Migration(
+        5, "learning in Slack: review reminders, misses to teach, learned phrasings", _learning
+    ),
 ]

@@ -33,6 +33,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files_upload_v2": {"files:write"},
     "views_publish": set(),  # the Home tab needs no scope
     "auth_test": set(),  # readiness: any token may call it
+    "views_open": set(),  # modals open with a trigger_id, no scope
+    "usergroups_users_list": {"usergroups:read"},  # KNOWLEDGE_EDITORS as a user group
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
     "assistant_threads_setTitle": {"assistant:write"},
     "assistant_threads_setStatus": {"assistant:write"},

@@ -21,12 +21,22 @@ from bot.render.actions import (
     QUIZ_START,
     SHARE,
     SHOW_DIAGRAM_IMAGE,
+    TEACH,
+    TEACH_VIEW,
     TOUR_DONE,
     TOUR_STEP,
     indexed,
     with_target,
 )
-from bot.slack.listeners import actions, commands, events, home, onboarding, workflows
+from bot.slack.listeners import (
+    actions,
+    commands,
+    events,
+    home,
+    learning,
+    onboarding,
+    workflows,
+)
 
 
 def register(app: App) -> None:
@@ -48,6 +58,9 @@ def register(app: App) -> None:
     app.action(FEEDBACK)(actions.handle_feedback)
     app.action(FEEDBACK_UP)(actions.handle_feedback)
     app.action(FEEDBACK_DOWN)(actions.handle_feedback)
+
+    app.action(TEACH)(learning.handle_teach_click)
+    app.view(TEACH_VIEW)(learning.handle_teach_submission)
 
     app.action(indexed(TOUR_STEP))(onboarding.handle_tour_step)
     app.action(TOUR_DONE)(onboarding.handle_tour_done)

@@ -19,6 +19,7 @@ from bot.render.screens import usage_message
 from bot.slack.delivery import describe_api_error, post_message, share_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.listeners.asking import answer_and_record
+from bot.slack.listeners.learning import note_miss, team_of
 from bot.slack.listeners.onboarding import start_tour_or_quiz
 from bot.slack.payloads import MessageEvent, parse_payload
 
@@ -68,10 +69,11 @@ def answer_in_conversation(
     surface: Surface,
     thread_ts: str | None,
     only_if_sure: bool = False,
+    team_id: str = "",
 ) -> None:
     """Answer `message` where it was asked: the answer card first, then the diagram's PNG
     shared in the same thread (or as text if the upload fails). `only_if_sure`: say nothing
-    unless the reply is an answer.
+    unless the reply is an answer. A question not answered outright is kept to be taught.
 
     The picture is the file share alone, not also an image block in the card: that would show it
     twice, and an image block naming a file uploaded a moment before can be refused
@@ -90,7 +92,7 @@ def answer_in_conversation(
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 
-    answer_and_record(
+    reply = answer_and_record(
         deps,
         message.text,
         send,
@@ -98,6 +100,15 @@ def answer_in_conversation(
         user_id=message.user,
         channel_id=message.channel,
         only_if_sure=only_if_sure,
+    )
+    note_miss(
+        deps,
+        client,
+        reply,
+        team_id=team_id,
+        user_id=message.user,
+        channel_id=message.channel,
+        thread_ts=thread_ts,
     )
 
 
@@ -109,7 +120,9 @@ def handle_app_mention(
     mention = parse_payload(MessageEvent, event)
     if mention.from_a_person and first_delivery(deps, body):
         thread_ts = mention.thread_ts or mention.ts
-        answer_in_conversation(deps, client, mention, surface="thread", thread_ts=thread_ts)
+        answer_in_conversation(
+            deps, client, mention, surface="thread", thread_ts=thread_ts, team_id=team_of(context)
+        )
 
 
 def handle_direct_message(
@@ -128,7 +141,9 @@ def handle_direct_message(
         return
     if dm.thread_ts:
         show_working(client, dm.channel, dm.thread_ts)
-    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+    answer_in_conversation(
+        deps, client, dm, surface="dm", thread_ts=dm.thread_ts, team_id=team_of(context)
+    )
 
 
 def show_working(client: WebClient, channel: str, thread_ts: str) -> None:
