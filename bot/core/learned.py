@@ -1,14 +1,27 @@
-"""Taught wordings written back into the knowledge: each becomes one more line of its entry's
-`questions:` list, the rest of the file left exactly as its author wrote it."""
+"""Taught wordings: grouped by entry for the matcher, and written back into the knowledge, each
+one more line of its entry's `questions:` list, the rest of the file left as its author wrote
+it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import yaml
 
+from bot.store.records import LearnedPhrasing
+
 _QUESTIONS_KEY = re.compile(r"^questions:[ \t]*$")
 _LIST_ITEM = re.compile(r"^([ \t]+)- ")
+
+
+def taught_by_entry(rows: Iterable[LearnedPhrasing]) -> dict[str, list[str]]:
+    """Taught wordings grouped by the entry they were taught for (out-of-scope ones left out)."""
+    taught: dict[str, list[str]] = {}
+    for row in rows:
+        if row.entry_id is not None:
+            taught.setdefault(row.entry_id, []).append(row.question)
+    return taught
 
 
 class ExportError(Exception):

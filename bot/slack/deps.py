@@ -17,12 +17,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError
+from bot.core.learned import taught_by_entry
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
 from bot.slack.metrics import knowledge_loaded
 from bot.store.memory import Learning, Memory
-from bot.store.records import LearnedPhrasing
 
 log = logging.getLogger(__name__)
 
@@ -217,15 +217,6 @@ class Serving:
             answers.knowledge.version,
         )
         return True
-
-
-def taught_by_entry(rows: Iterable[LearnedPhrasing]) -> dict[str, list[str]]:
-    """Taught wordings grouped by the entry they were taught for (out-of-scope ones left out)."""
-    taught: dict[str, list[str]] = {}
-    for row in rows:
-        if row.entry_id is not None:
-            taught.setdefault(row.entry_id, []).append(row.question)
-    return taught
 
 
 def provide(serving: Serving) -> Callable[..., None]:
