@@ -34,6 +34,7 @@ from bot.render.text import render_text
 
 if TYPE_CHECKING:
     from bot.store.database import Store
+    from bot.store.records import DraftEntry
 
 log = logging.getLogger("vmdocker")
 
@@ -292,6 +293,57 @@ def export_learned(store: Store, settings: Settings) -> int:
     return 0
 
 
+def cmd_drafts(args: argparse.Namespace, answers: Answers) -> int:
+    """Answers saved from Slack: listed, or written as entry files into a folder."""
+    store = _open_store(args.settings)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        drafts = store.drafts(pending_only=True)
+        if args.export is None:
+            if args.json:
+                print(json.dumps([d.model_dump(mode="json") for d in drafts], ensure_ascii=False))
+            else:
+                for draft in drafts:
+                    saved = f"{draft.saved_by}, {draft.saved_at:%Y-%m-%d}"
+                    print(f"{draft.id:>4}  {draft.title}  [{saved}]")
+                print(f"{len(drafts)} draft(s) waiting to be exported")
+            return 0
+        written = export_drafts(drafts, args.export, answers)
+        store.mark_drafts_exported(written)
+    finally:
+        store.close()
+    print(
+        f"exported {len(written)} draft(s) into {args.export}; add example questions and "
+        "sources, run `vmdocker check`, and commit"
+    )
+    return 0
+
+
+def export_drafts(drafts: list[DraftEntry], folder: Path, answers: Answers) -> list[int]:
+    """Write each draft as `<id>.md` in `folder`, its id unique among the knowledge's entries
+    and the files there; the ids of the drafts written."""
+    from pydantic import ValidationError
+
+    from bot.core.drafts import draft_entry_text, unique_id
+
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = set(answers.knowledge.entries) | {path.stem for path in folder.glob("*.md")}
+    written = []
+    for draft in drafts:
+        entry_id = unique_id(draft.title, taken)
+        try:
+            text = draft_entry_text(draft, entry_id, answers.knowledge.entries)
+        except ValidationError as error:
+            print(f"skipped draft {draft.id} “{draft.title}”: {error.errors()[0]['msg']}")
+            continue
+        (folder / f"{entry_id}.md").write_text(text, encoding="utf-8")
+        taken.add(entry_id)
+        written.append(draft.id)
+        print(f"wrote {folder / f'{entry_id}.md'}")
+    return written
+
+
 def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
     """Socket Mode when both Slack tokens are set, otherwise the offline console."""
     settings: Settings = args.settings
@@ -464,6 +516,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the wordings into their entries' questions: in the knowledge folder",
     )
     learned.set_defaults(handler=cmd_learned)
+
+    drafts = commands.add_parser("drafts", help="list answers saved from Slack, or export them")
+    drafts_shape = drafts.add_mutually_exclusive_group()
+    drafts_shape.add_argument("--json", action="store_true", help="as a JSON array")
+    drafts_shape.add_argument(
+        "--export", type=Path, metavar="DIR", help="write each as an entry file into DIR"
+    )
+    drafts.set_defaults(handler=cmd_drafts)
 
     run = commands.add_parser(
         "run", help="start the bot in Socket Mode (offline console without Slack tokens)"

@@ -28,6 +28,15 @@ TEACH_ENTRY_BLOCK = "teach_entry"
 TEACH_ENTRY = "teach_entry_select"  # value = an entry id or OUT_OF_SCOPE
 OUT_OF_SCOPE = ":out-of-scope"
 
+SAVE_SHORTCUT = "save_to_vmdocker"  # the message shortcut's callback_id
+SAVE_FROM_EXPERT = "save_expert_reply"  # value = the expert question id
+SAVE_VIEW = "save_draft"  # the save modal's callback_id; private_metadata = the source URL
+SAVE_TITLE = "save_title"  # block id and action id of each input (the same)
+SAVE_QUESTION = "save_question"
+SAVE_ANSWER = "save_answer"
+SAVE_TAGS = "save_tags"
+SAVE_RELATED = "save_related"
+
 SHARE_COMPARISON = ":compare"  # share values that are not entry ids contain a colon
 SHARE_DIAGRAM = ":diagram:"
 

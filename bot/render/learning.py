@@ -137,7 +137,8 @@ def _entry_options(knowledge: KnowledgeBase) -> list[Block]:
     return option_groups
 
 
-def _modal(title: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
+def modal(title: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
+    """A modal view: its title and close button within Slack's limits, `extra` as given."""
     return {
         "type": "modal",
         "title": plain_text(title, MAX_MODAL_TITLE),
@@ -149,7 +150,7 @@ def _modal(title: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
 
 def teach_modal(miss: Miss, knowledge: KnowledgeBase) -> dict[str, Any]:
     """The Teach modal: the question, and a searchable list of entries to answer it with."""
-    return _modal(
+    return modal(
         "Teach vmdocker",
         [
             section(f"<@{miss.user_id}> asked: “{_quoted(miss.question)}”"),
@@ -178,7 +179,7 @@ def teach_modal(miss: Miss, knowledge: KnowledgeBase) -> dict[str, Any]:
 
 def notice_view(title: str, text: str) -> dict[str, Any]:
     """A modal that only says something: a refusal, or what teaching did."""
-    return _modal(title, [section(text)])
+    return modal(title, [section(text)])
 
 
 def teach_result(question: str, entry: Entry | None, routed_to: Entry | None) -> str:

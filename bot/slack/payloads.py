@@ -173,9 +173,49 @@ class ViewSubmission(SlackPayload):
         option = self.values.get(block_id, {}).get(action_id, {}).get("selected_option")
         return str(option["value"]) if isinstance(option, dict) and "value" in option else None
 
+    def selected_all(self, block_id: str, action_id: str) -> list[str]:
+        """The values of the options picked in a multi-select menu."""
+        options = self.values.get(block_id, {}).get(action_id, {}).get("selected_options") or []
+        return [str(o["value"]) for o in options if isinstance(o, dict) and "value" in o]
+
     def text(self, block_id: str, action_id: str) -> str:
         """What was typed in a text input ("" when left empty)."""
         return str(self.values.get(block_id, {}).get(action_id, {}).get("value") or "")
+
+
+class MessageShortcut(SlackPayload):
+    """A message shortcut (`message_action`): who used it on which message."""
+
+    user_id: SlackId
+    team_id: str = ""
+    callback_id: str
+    trigger_id: str
+    channel_id: SlackId
+    message_ts: str
+    thread_ts: str | None = None
+    text: str = ""
+
+    @classmethod
+    def from_payload(cls, body: Json) -> MessageShortcut:
+        message = _part(body, "message")
+        return parse_payload(
+            cls,
+            {
+                "user_id": _part(body, "user").get("id"),
+                "team_id": _part(body, "team").get("id") or "",
+                "callback_id": body.get("callback_id"),
+                "trigger_id": body.get("trigger_id"),
+                "channel_id": _part(body, "channel").get("id"),
+                "message_ts": body.get("message_ts") or message.get("ts"),
+                "thread_ts": message.get("thread_ts"),
+                "text": message.get("text") or "",
+            },
+        )
+
+    @property
+    def parent_ts(self) -> str | None:
+        """The thread's first message, when this message is a reply in a thread."""
+        return self.thread_ts if self.thread_ts and self.thread_ts != self.message_ts else None
 
 
 class MemberJoined(SlackPayload):

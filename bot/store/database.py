@@ -31,10 +31,14 @@ from sqlalchemy.pool import StaticPool
 from bot.store.records import (
     ANSWERED,
     AskedQuestion,
+    DraftEntry,
     EntryVotes,
+    ExpertQuestion,
     LearnedPhrasing,
     Miss,
     MissStatus,
+    NewDraft,
+    NewExpertQuestion,
     ProgressKind,
     SurfaceBandCount,
     Usage,
@@ -42,6 +46,8 @@ from bot.store.records import (
 from bot.store.schema import (
     MIGRATIONS,
     answered_threads,
+    drafts,
+    expert_questions,
     feedback,
     greetings,
     learned,
@@ -449,6 +455,68 @@ class Store:
         )
         with self._writing() as connection:
             connection.execute(statement)
+
+    def save_draft(self, draft: NewDraft) -> int:
+        """Keep an answer saved from Slack as a draft entry; its id."""
+        values = {**draft.model_dump(), "saved_at": self._clock()}
+        statement = insert(drafts).values(**values).returning(drafts.c.id)
+        with self._writing() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def drafts(self, *, pending_only: bool = False, limit: int | None = None) -> list[DraftEntry]:
+        """Drafts, newest first; `pending_only`: those not exported yet."""
+        query = select(drafts).order_by(drafts.c.saved_at.desc(), drafts.c.id.desc())
+        if pending_only:
+            query = query.where(drafts.c.exported_at.is_(None))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reading() as connection:
+            return [DraftEntry.model_validate(row._asdict()) for row in connection.execute(query)]
+
+    def mark_drafts_exported(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        statement = update(drafts).where(drafts.c.id.in_(ids)).values(exported_at=self._clock())
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def record_expert_question(self, question: NewExpertQuestion) -> None:
+        """Remember a question posted to the experts, to bring the first reply back."""
+        values = {**question.model_dump(), "asked_at": self._clock()}
+        with self._writing() as connection:
+            connection.execute(insert(expert_questions).values(**values))
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None:
+        query = select(expert_questions).where(expert_questions.c.id == question_id)
+        with self._reading() as connection:
+            row = connection.execute(query).first()
+        return ExpertQuestion.model_validate(row._asdict()) if row else None
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None:
+        """The question of that experts' thread, for the first reply only (atomic across
+        workers), which is kept; None for later replies and threads that are no expert
+        question."""
+        where = (
+            expert_questions.c.experts_channel == experts_channel,
+            expert_questions.c.experts_ts == experts_ts,
+        )
+        statement = (
+            update(expert_questions)
+            .where(*where, expert_questions.c.answered_at.is_(None))
+            .values(
+                answered_by=expert_id,
+                answered_at=self._clock(),
+                answer=answer,
+                answer_ts=answer_ts,
+            )
+        )
+        with self._writing() as connection:
+            if not connection.execute(statement).rowcount:
+                return None
+            row = connection.execute(select(expert_questions).where(*where)).one()
+        return ExpertQuestion.model_validate(row._asdict())
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         """Replace a user's tour or quiz progress with `state` (JSON-serialisable)."""

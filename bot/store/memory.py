@@ -14,7 +14,18 @@ from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import AskedQuestion, LearnedPhrasing, Miss, MissStatus, ProgressKind, Usage
+from bot.store.records import (
+    AskedQuestion,
+    DraftEntry,
+    ExpertQuestion,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
+    NewDraft,
+    NewExpertQuestion,
+    ProgressKind,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +97,18 @@ class Learning(Protocol):
     def learned(self) -> list[LearnedPhrasing] | None: ...
 
     def learned_stamp(self) -> tuple[int, datetime | None] | None: ...
+
+    def save_draft(self, draft: NewDraft) -> int | None: ...
+
+    def drafts(self, *, limit: int | None = None) -> list[DraftEntry] | None: ...
+
+    def record_expert_question(self, question: NewExpertQuestion) -> bool: ...
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None: ...
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None: ...
 
 
 class InProcessMemory:

@@ -83,3 +83,45 @@ class LearnedPhrasing(Record):
     taught_by: str
     taught_at: datetime
     exported_at: datetime | None = None
+
+
+class NewDraft(Record):
+    """An answer saved from a Slack message, to become an entry file once exported."""
+
+    team_id: str
+    title: str
+    question: str
+    answer: str
+    tags: list[str] = []
+    related: list[str] = []
+    source_url: str  # the Slack message it was saved from
+    saved_by: str
+
+
+class DraftEntry(NewDraft):
+    """A stored draft; it answers nobody until exported and committed."""
+
+    id: int
+    saved_at: datetime
+    exported_at: datetime | None = None
+
+
+class NewExpertQuestion(Record):
+    """A question the asker sent to the experts' channel, and where to bring the answer back."""
+
+    team_id: str
+    asker_id: str
+    asker_channel: str
+    asker_thread_ts: str | None
+    question: str
+    experts_channel: str
+    experts_ts: str  # the experts' thread
+
+
+class ExpertQuestion(NewExpertQuestion):
+    id: int
+    asked_at: datetime
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    answer: str | None = None
+    answer_ts: str | None = None

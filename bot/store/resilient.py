@@ -27,9 +27,13 @@ from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
 from bot.store.records import (
     AskedQuestion,
+    DraftEntry,
+    ExpertQuestion,
     LearnedPhrasing,
     Miss,
     MissStatus,
+    NewDraft,
+    NewExpertQuestion,
     ProgressKind,
     Usage,
 )
@@ -292,6 +296,42 @@ class ResilientStore:
 
     def learned_stamp(self) -> tuple[int, datetime | None] | None:
         return self.attempt("learned_stamp", lambda s: s.learned_stamp(), None)
+
+    def save_draft(self, draft: NewDraft) -> int | None:
+        """The draft's id, or None when it could not be stored (the editor is told)."""
+        return self.attempt("save_draft", lambda s: s.save_draft(draft), None)
+
+    def drafts(self, *, limit: int | None = None) -> list[DraftEntry] | None:
+        return self.attempt("drafts", lambda s: s.drafts(pending_only=True, limit=limit), None)
+
+    def record_expert_question(self, question: NewExpertQuestion) -> bool:
+        """True once stored: only then can the experts' reply find its way back."""
+
+        def record(store: Store) -> bool:
+            store.record_expert_question(question)
+            return True
+
+        return self.attempt("record_expert_question", record, False)
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None:
+        return self.attempt("expert_question", lambda s: s.expert_question(question_id), None)
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None:
+        """None while the database is down: a reply is brought back only when it is known to
+        be the first."""
+        return self.attempt(
+            "claim_expert_reply",
+            lambda s: s.claim_expert_reply(
+                experts_channel=experts_channel,
+                experts_ts=experts_ts,
+                expert_id=expert_id,
+                answer=answer,
+                answer_ts=answer_ts,
+            ),
+            None,
+        )
 
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         self._progress[(user_id, kind)] = state

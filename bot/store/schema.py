@@ -139,7 +139,42 @@ learned = Table(
     UniqueConstraint("team_id", "question", name="uq_vmdocker_learned_question"),
 )
 
-LEARNING_TABLES = (review_reminders, misses, learned)
+drafts = Table(
+    "vmdocker_drafts",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("related", JSON, nullable=False),
+    Column("source_url", Text, nullable=False),  # the Slack message it was saved from
+    Column("saved_by", String(SLACK_ID), nullable=False),
+    Column("saved_at", DateTime, nullable=False, index=True),
+    Column("exported_at", DateTime),
+)
+
+expert_questions = Table(
+    "vmdocker_expert_questions",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("asker_id", String(SLACK_ID), nullable=False),
+    Column("asker_channel", String(SLACK_ID), nullable=False),
+    Column("asker_thread_ts", String(32)),
+    Column("question", Text, nullable=False),
+    Column("experts_channel", String(SLACK_ID), nullable=False),
+    Column("experts_ts", String(32), nullable=False),
+    Column("asked_at", DateTime, nullable=False, index=True),
+    Column("answered_by", String(SLACK_ID)),
+    Column("answered_at", DateTime),
+    Column("answer", Text),  # the first expert reply, offered to be saved
+    Column("answer_ts", String(32)),
+    UniqueConstraint("experts_channel", "experts_ts", name="uq_vmdocker_expert_thread"),
+)
+
+LEARNING_TABLES = (review_reminders, misses, learned, drafts, expert_questions)
 
 
 @dataclass(frozen=True)

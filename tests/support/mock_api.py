@@ -227,6 +227,8 @@ class MockSlack:
                 view = body.get("view")
                 view = json.loads(view) if isinstance(view, str) else view
                 return {"ok": True, "view": {"id": f"V{next(self._ids):08d}", **(view or {})}}
+            case "conversations.replies":
+                return {"ok": True, "messages": [], "has_more": False}
             case "usergroups.users.list":
                 return {"ok": True, "users": []}
             case "chat.getPermalink":

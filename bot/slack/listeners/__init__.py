@@ -19,6 +19,9 @@ from bot.render.actions import (
     QUIZ_ANSWER,
     QUIZ_NEXT,
     QUIZ_START,
+    SAVE_FROM_EXPERT,
+    SAVE_SHORTCUT,
+    SAVE_VIEW,
     SHARE,
     SHOW_DIAGRAM_IMAGE,
     TEACH,
@@ -35,6 +38,7 @@ from bot.slack.listeners import (
     home,
     learning,
     onboarding,
+    saving,
     workflows,
 )
 
@@ -61,6 +65,9 @@ def register(app: App) -> None:
 
     app.action(TEACH)(learning.handle_teach_click)
     app.view(TEACH_VIEW)(learning.handle_teach_submission)
+    app.shortcut(SAVE_SHORTCUT)(saving.handle_save_shortcut)
+    app.action(SAVE_FROM_EXPERT)(saving.handle_save_expert_reply)
+    app.view(SAVE_VIEW)(saving.handle_save_submission)
 
     app.action(indexed(TOUR_STEP))(onboarding.handle_tour_step)
     app.action(TOUR_DONE)(onboarding.handle_tour_done)

@@ -1,7 +1,8 @@
 """The Home tab: what the bot does, how to ask, every topic, and the viewer's own progress.
 
-Admins (`ADMIN_USER_IDS`) also see usage insights: answer rate, misses, most 👎 entries, and
-answers due for review; editors (`KNOWLEDGE_EDITORS`, admins) the questions to teach.
+Admins (`ADMIN_USER_IDS`) also see usage insights (answer rate, misses, most 👎 entries),
+answers due for review and drafts saved from Slack; editors (`KNOWLEDGE_EDITORS`, admins) the
+questions to teach.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.core.answers import today_utc
 from bot.core.insights import compute_insights, window_start
 from bot.core.models import Insights, KnowledgeBase
 from bot.core.reviews import stale_entries
+from bot.render.drafts import MAX_HOME_DRAFTS, render_drafts
 from bot.render.home import personal_home_view, render_admin_insights, render_progress
 from bot.render.learning import MAX_HOME_TEACH, render_stale_entries, render_teachable
 from bot.render.screens import PROMPTS_TITLE, suggested_prompts
@@ -91,6 +93,8 @@ def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: Bo
     if opened.user in deps.admins:
         personal += render_admin_insights(admin_insights(deps))
         personal += render_stale_entries(stale_entries(knowledge, today_utc()))
+        if deps.learning is not None:
+            personal += render_drafts(deps.learning.drafts(limit=MAX_HOME_DRAFTS))
     if deps.learning is not None and deps.editors.includes(client, opened.user):
         personal += render_teachable(deps.learning.open_misses(limit=MAX_HOME_TEACH))
     client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))
