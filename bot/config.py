@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # may teach the bot and save answers: user ids, or one user group id (S…); admins too
     knowledge_editors: Annotated[list[EditorId], NoDecode] = []
     misses_channel: ChannelId | Literal[""] = ""  # each miss is posted there with "Teach"
+    experts_channel: ChannelId | Literal[""] = ""  # declines offer "Ask the experts" there
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)

@@ -28,6 +28,7 @@ TEACH_ENTRY_BLOCK = "teach_entry"
 TEACH_ENTRY = "teach_entry_select"  # value = an entry id or OUT_OF_SCOPE
 OUT_OF_SCOPE = ":out-of-scope"
 
+ASK_EXPERTS = "ask_experts"  # on a decline; value = the question
 SAVE_SHORTCUT = "save_to_vmdocker"  # the message shortcut's callback_id
 SAVE_FROM_EXPERT = "save_expert_reply"  # value = the expert question id
 SAVE_VIEW = "save_draft"  # the save modal's callback_id; private_metadata = the source URL

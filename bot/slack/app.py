@@ -105,6 +105,7 @@ def serving_for(
             # Teaching needs the database: misses and taught wordings live there only.
             learning=memory if isinstance(memory, ResilientStore) else None,
             misses_channel=settings.misses_channel,
+            experts_channel=settings.experts_channel if isinstance(memory, ResilientStore) else "",
         )
     )
 

@@ -128,6 +128,7 @@ class Deps:
     editors: Editors = field(default_factory=lambda: Editors((), ()))
     learning: Learning | None = None  # None without a database: nothing to teach from
     misses_channel: str = ""
+    experts_channel: str = ""
 
     @classmethod
     def build(
@@ -141,6 +142,7 @@ class Deps:
         editors: Iterable[str] = (),
         learning: Learning | None = None,
         misses_channel: str = "",
+        experts_channel: str = "",
     ) -> Deps:
         return cls(
             answers=answers,
@@ -153,6 +155,7 @@ class Deps:
             editors=Editors(editors, admins),
             learning=learning,
             misses_channel=misses_channel,
+            experts_channel=experts_channel,
         )
 
 

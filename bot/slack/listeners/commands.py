@@ -33,7 +33,12 @@ def handle_vmdocker_command(
     if parsed.subcommand is Subcommand.ASK:
 
         def send(reply: Reply | None) -> None:
-            message = answer_message(reply, ephemeral=True) if reply else usage_message()
+            experts = bool(deps.experts_channel)
+            message = (
+                answer_message(reply, ephemeral=True, ask_experts=experts)
+                if reply
+                else usage_message()
+            )
             respond_with(respond, message)
 
         reply = answer_and_record(

@@ -87,7 +87,12 @@ def answer_in_conversation(
             post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
             return
         diagram_as_file = reply.diagram is not None
-        card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
+        card = answer_message(
+            reply,
+            surface=surface,
+            diagram_as_file=diagram_as_file,
+            ask_experts=bool(deps.experts_channel),
+        )
         post_message(client, message.channel, card, thread_ts=thread_ts)
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
