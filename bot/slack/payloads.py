@@ -35,6 +35,11 @@ def _part(body: Json, key: str) -> Json:
     return part if isinstance(part, dict) else {}
 
 
+def _team_id(body: Json) -> str:
+    """The workspace of an interaction ("" when the payload does not say)."""
+    return str(_part(body, "team").get("id") or _part(body, "user").get("team_id") or "")
+
+
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
 
 
@@ -129,9 +134,7 @@ class ButtonClick(SlackPayload):
                 "in_view": container.get("type") == "view",
                 "response_url": body.get("response_url"),
                 "trigger_id": body.get("trigger_id"),
-                "team_id": _part(body, "team").get("id")
-                or _part(body, "user").get("team_id")
-                or "",
+                "team_id": _team_id(body),
             },
         )
 
@@ -159,9 +162,7 @@ class ViewSubmission(SlackPayload):
             cls,
             {
                 "user_id": _part(body, "user").get("id"),
-                "team_id": _part(body, "team").get("id")
-                or _part(body, "user").get("team_id")
-                or "",
+                "team_id": _team_id(body),
                 "callback_id": view.get("callback_id"),
                 "private_metadata": view.get("private_metadata") or "",
                 "values": _part(view, "state").get("values") or {},
@@ -202,7 +203,7 @@ class MessageShortcut(SlackPayload):
             cls,
             {
                 "user_id": _part(body, "user").get("id"),
-                "team_id": _part(body, "team").get("id") or "",
+                "team_id": _team_id(body),
                 "callback_id": body.get("callback_id"),
                 "trigger_id": body.get("trigger_id"),
                 "channel_id": _part(body, "channel").get("id"),

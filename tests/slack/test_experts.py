@@ -82,6 +82,19 @@ def ask_button(card: Any) -> dict[str, Any]:
     return dict(button)
 
 
+def click_ask(slack: Harness, mock: MockSlack, question: str, thread_ts: str) -> None:
+    """The asker clicks "Ask the experts" on the decline in their thread."""
+    container, message = in_message(CHANNEL, thread_ts=thread_ts)
+    click = button_click(
+        ASK_EXPERTS,
+        question,
+        response_url=mock.response_url("experts"),
+        container=container,
+        message=message,
+    )
+    slack.send_click(click)
+
+
 def expert_reply(text: str, user: str = EXPERT) -> dict[str, Any]:
     return thread_message(text, thread_ts=EXPERTS_TS, channel=EXPERTS, user=user)
 
@@ -97,15 +110,7 @@ def test_the_first_expert_reply_reaches_the_asker_once(
     assert button["value"] == QUESTION
     assert mock.calls_to("chat.postMessage")[0].body["channel"] == CHANNEL  # nothing posted yet
 
-    container, message = in_message(CHANNEL, thread_ts=asked["ts"])
-    click = button_click(
-        ASK_EXPERTS,
-        button["value"],
-        response_url=mock.response_url("experts"),
-        container=container,
-        message=message,
-    )
-    first.send_click(click)
+    click_ask(first, mock, button["value"], asked["ts"])
     [posted] = mock.deliveries_to(EXPERTS)
     assert QUESTION in json.dumps(posted.blocks) and f"<@{PERSON}>" in json.dumps(posted.blocks)
     assert "https://example.slack.com/archives/C0CHANNEL1/p" in json.dumps(posted.blocks)
@@ -143,16 +148,7 @@ def test_the_expert_saves_the_reply_with_the_question_prefilled(
     asked = mention(QUESTION)
     first.send_event(asked)
     [decline] = mock.deliveries_to(CHANNEL)
-    container, message = in_message(CHANNEL, thread_ts=asked["ts"])
-    first.send_click(
-        button_click(
-            ASK_EXPERTS,
-            ask_button(decline)["value"],
-            response_url=mock.response_url("experts"),
-            container=container,
-            message=message,
-        )
-    )
+    click_ask(first, mock, ask_button(decline)["value"], asked["ts"])
     mock.wait_for("response_url")  # the question is remembered once the asker is told
     first.send_event(expert_reply(ANSWER))
     [offer] = mock.wait_for("chat.postEphemeral")

@@ -38,16 +38,21 @@ def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
         return False
 
 
-def is_thread_follow_up(event: dict[str, Any]) -> bool:
-    """Matcher: a person's reply inside a channel thread (not the thread's first message)."""
-    if event.get("channel_type") not in ("channel", "group"):
-        return False
+def is_a_persons_reply_in_a_thread(event: dict[str, Any]) -> bool:
+    """A person's reply inside a thread (not the thread's first message)."""
     if not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
         return False
     try:
         return MessageEvent.model_validate(event).from_a_person
     except ValidationError:
         return False
+
+
+def is_thread_follow_up(event: dict[str, Any]) -> bool:
+    """Matcher: a person's reply inside a channel thread (not the thread's first message)."""
+    return event.get("channel_type") in ("channel", "group") and is_a_persons_reply_in_a_thread(
+        event
+    )
 
 
 def first_delivery(deps: Deps, body: dict[str, Any]) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.render.experts import expert_answer, experts_post, save_offer, sent_to_experts
 from bot.slack.delivery import describe_api_error, post_message
 from bot.slack.deps import deps_of
-from bot.slack.listeners.events import first_delivery
+from bot.slack.listeners.events import first_delivery, is_a_persons_reply_in_a_thread
 from bot.slack.listeners.learning import NO_STORE, team_of
 from bot.slack.payloads import ButtonClick, MessageEvent, parse_payload
 from bot.store.records import NewExpertQuestion
@@ -77,14 +76,9 @@ def handle_ask_experts(
 def is_expert_reply(event: dict[str, Any], context: BoltContext) -> bool:
     """Matcher: a person's reply inside a thread of EXPERTS_CHANNEL."""
     experts = deps_of(context).experts_channel
-    if not experts or event.get("channel") != experts:
-        return False
-    if not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
-        return False
-    try:
-        return MessageEvent.model_validate(event).from_a_person
-    except ValidationError:
-        return False
+    return (
+        bool(experts) and event.get("channel") == experts and is_a_persons_reply_in_a_thread(event)
+    )
 
 
 def handle_expert_reply(
