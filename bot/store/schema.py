@@ -204,6 +204,6 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
     # 3 and 4 are other changes, merged separately; versions need not be contiguous.
     Migration(
-        5, "learning in Slack: review reminders, misses to teach, learned phrasings", _learning
+        5, "learning in Slack: reminders, misses, taught wordings, drafts, experts", _learning
     ),
 ]

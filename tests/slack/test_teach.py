@@ -200,3 +200,16 @@ def test_editors_may_be_a_user_group(mock: MockSlack) -> None:
     assert editors.includes(client, "U0ADMIN001")
     [looked_up] = mock.calls_to("usergroups.users.list")  # remembered for a minute
     assert looked_up.body["usergroup"] == "S0EDITORS1"
+
+
+def test_taught_wordings_survive_a_knowledge_reload(
+    mock: MockSlack, workers: list[Worker], answers: Answers
+) -> None:
+    first, _ = workers
+    first.store.learn(team_id="T1", question=QUESTION, entry_id=TAUGHT, taught_by=EDITOR)
+    assert first.serving.refresh_learned()
+    assert not first.serving.refresh_learned()  # nothing new: the answers are not rebuilt
+    assert first.serving.deps.answers.routes_to(QUESTION) == TAUGHT
+    assert first.serving.reload(lambda: answers)
+    assert first.serving.deps.answers.routes_to(QUESTION) == TAUGHT
+    assert answers.routes_to(QUESTION) is None  # the files' own answers are left as they were
