@@ -99,17 +99,35 @@ def render_teachable(misses: list[Miss] | None) -> list[Block]:
     return blocks
 
 
+def _missed(miss: Miss) -> Block:
+    asked = f"<@{miss.user_id}> asked {_where(miss)}: “{_quoted(miss.question)}”"
+    return section(f"*I could not answer this*\n{asked}")
+
+
 def miss_post(miss: Miss) -> BlockMessage:
     """A missed question as posted once to MISSES_CHANNEL, with a Teach button."""
-    line = f"<@{miss.user_id}> asked {_where(miss)}: “{_quoted(miss.question)}”"
     return BlockMessage(
         text=clip(f"I could not answer: “{_quoted(miss.question)}”", 3000),
         blocks=[
-            {
-                **section(f"*I could not answer this*\n{line}"),
-                "accessory": button("Teach", TEACH, str(miss.id), "primary"),
-            },
+            {**_missed(miss), "accessory": button("Teach", TEACH, str(miss.id), "primary")},
             context("Editors: Teach picks the entry that answers it, or marks it out of scope."),
+        ],
+    )
+
+
+def miss_handled(miss: Miss, *, editor: str, entry: Entry | None) -> BlockMessage:
+    """The MISSES_CHANNEL post once the miss is handled: what was done, no Teach any more."""
+    done = (
+        f"<@{editor}> taught it: *{escape(entry.title)}* (`{entry.id}`)"
+        if entry
+        else f"<@{editor}> set it aside as out of scope"
+    )
+    line = f"<@{miss.user_id}> asked {_where(miss)}: “{_quoted(miss.question)}”"
+    return BlockMessage(
+        text=clip(f"Handled: “{_quoted(miss.question)}”", 3000),
+        blocks=[
+            section(f"*I could not answer this*\n{line}"),
+            context(f":white_check_mark: {done}"),
         ],
     )
 

@@ -403,6 +403,14 @@ class Store:
         with self._reading() as connection:
             return [Miss.model_validate(row._asdict()) for row in connection.execute(query)]
 
+    def set_miss_post(self, miss_id: int, *, channel: str, ts: str) -> None:
+        """Remember the message that offers Teach for this miss."""
+        statement = (
+            update(misses).where(misses.c.id == miss_id).values(post_channel=channel, post_ts=ts)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
     def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
         """Close an open miss; True only for the call that closed it (its asker is answered
         once, whoever else clicks)."""

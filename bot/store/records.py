@@ -71,6 +71,8 @@ class Miss(Record):
     thread_ts: str | None
     question: str
     status: MissStatus = "open"
+    post_channel: str | None = None  # where it was posted with Teach, to update once handled
+    post_ts: str | None = None
 
 
 class LearnedPhrasing(Record):

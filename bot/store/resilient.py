@@ -276,6 +276,11 @@ class ResilientStore:
         """None while the database is unavailable."""
         return self.attempt("open_misses", lambda s: s.open_misses(limit=limit), None)
 
+    def set_miss_post(self, miss_id: int, *, channel: str, ts: str) -> None:
+        self.attempt(
+            "set_miss_post", lambda s: s.set_miss_post(miss_id, channel=channel, ts=ts), None
+        )
+
     def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
         return self.attempt(
             "resolve_miss", lambda s: s.resolve_miss(miss_id, status=status, by=by), False

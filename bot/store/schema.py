@@ -123,6 +123,8 @@ misses = Table(
     Column("status", String(16), nullable=False),  # open, taught, out_of_scope
     Column("resolved_by", String(SLACK_ID)),
     Column("resolved_at", DateTime),
+    Column("post_channel", String(SLACK_ID)),  # its post with Teach in MISSES_CHANNEL
+    Column("post_ts", String(32)),
 )
 
 learned = Table(

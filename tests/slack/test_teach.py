@@ -130,6 +130,10 @@ def test_a_taught_question_is_answered_right_by_another_worker_within_5_s(
         assert "Self-check: it routes there" in json.dumps(result["view"])
 
         answered = mock.deliveries_to("D0PERSON01", count=2)[1]
+        [handled] = mock.wait_for("chat.update")  # the Teach button is gone from MISSES
+        assert handled.body["channel"] == MISSES and TEACH not in json.dumps(handled.blocks)
+        assert f"<@{EDITOR}> taught it" in json.dumps(handled.blocks)
+        assert_valid_delivery(handled)
         assert f"<@{EDITOR}> taught me the answer" in card_of(answered)
         assert "Docker Desktop" in card_of(answered)
         assert_valid_delivery(answered)

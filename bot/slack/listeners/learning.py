@@ -13,21 +13,24 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.answers import entry_reply
 from bot.core.models import Band, Entry, Reply
 from bot.render.actions import OUT_OF_SCOPE, TEACH_ENTRY, TEACH_ENTRY_BLOCK
 from bot.render.answers import Surface
 from bot.render.learning import (
+    miss_handled,
     miss_post,
     notice_view,
     taught_answer,
     teach_modal,
     teach_result,
 )
-from bot.slack.delivery import post_message
+from bot.slack.delivery import describe_api_error, message_payload, post_message
 from bot.slack.deps import Deps, deps_of
 from bot.slack.payloads import ButtonClick, ViewSubmission
+from bot.store.records import Miss
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,21 @@ def note_miss(
         return
     miss = deps.learning.miss(miss_id)
     if miss is not None:
-        post_message(client, deps.misses_channel, miss_post(miss))
+        posted = client.chat_postMessage(
+            channel=deps.misses_channel, **message_payload(miss_post(miss))
+        )
+        deps.learning.set_miss_post(miss_id, channel=deps.misses_channel, ts=str(posted["ts"]))
+
+
+def _mark_handled(client: WebClient, miss: Miss, *, editor: str, entry: Entry | None) -> None:
+    """Replace the miss's post in MISSES_CHANNEL (if any) by what was done, without Teach."""
+    if not miss.post_channel or not miss.post_ts:
+        return
+    message = miss_handled(miss, editor=editor, entry=entry)
+    try:
+        client.chat_update(channel=miss.post_channel, ts=miss.post_ts, **message_payload(message))
+    except SlackApiError as error:
+        log.warning("could not update the miss's post: Slack API %s", describe_api_error(error))
 
 
 def _notice(client: WebClient, trigger_id: str, text: str) -> None:
@@ -151,6 +168,8 @@ def handle_teach_submission(
     routed = _self_check(deps, entry, miss.question) if entry else None
     result = teach_result(miss.question, entry, routed)
     ack(response_action="update", view=notice_view("Taught" if entry else "Set aside", result))
+    if first:
+        _mark_handled(client, miss, editor=submission.user_id, entry=entry)
     if entry is not None and first:
         reply = entry_reply(entry, deps.answers.knowledge, question=miss.question)
         surface: Surface = "thread" if miss.channel_id.startswith(("C", "G")) else "dm"
