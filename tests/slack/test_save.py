@@ -142,9 +142,11 @@ def test_a_thread_reply_saved_by_an_editor_is_a_draft_that_exports_to_a_valid_en
     [reply] = mock.deliveries_to("D0PERSON01")
     assert "not sure" in reply.body["text"]
 
+    [republished] = mock.wait_for("views.publish")  # the editor's Home tab, kept current
+    assert republished.body["user_id"] == EDITOR
     slack.send_event(home_opened(ADMIN))
-    [home] = mock.wait_for("views.publish")
-    assert title in json.dumps(home.body["view"])
+    home = mock.wait_for("views.publish", count=2)[1]
+    assert home.body["user_id"] == ADMIN and title in json.dumps(home.body["view"])
     assert_valid_delivery(home)
 
     knowledge = knowledge_copy(tmp_path)

@@ -83,18 +83,24 @@ def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: Bo
         return
     if opened.tab != "home":
         return
+    publish_home(deps, client, opened.user)
+
+
+def publish_home(deps: Deps, client: WebClient, user_id: str) -> None:
+    """The viewer's Home tab: what everyone sees, their progress, and what their roles add.
+    Published again after an editor teaches or saves, so the lists there stay current."""
     knowledge = deps.answers.knowledge
     personal = render_progress(
-        deps.memory.load_progress(user_id=opened.user, kind="tour"),
-        deps.memory.load_progress(user_id=opened.user, kind="quiz"),
+        deps.memory.load_progress(user_id=user_id, kind="tour"),
+        deps.memory.load_progress(user_id=user_id, kind="quiz"),
         has_tour=knowledge.tour is not None,
         has_quiz=bool(knowledge.quiz),
     )
-    if opened.user in deps.admins:
+    if user_id in deps.admins:
         personal += render_admin_insights(admin_insights(deps))
         personal += render_stale_entries(stale_entries(knowledge, today_utc()))
         if deps.learning is not None:
             personal += render_drafts(deps.learning.drafts(limit=MAX_HOME_DRAFTS))
-    if deps.learning is not None and deps.editors.includes(client, opened.user):
+    if deps.learning is not None and deps.editors.includes(client, user_id):
         personal += render_teachable(deps.learning.open_misses(limit=MAX_HOME_TEACH))
-    client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))
+    client.views_publish(user_id=user_id, view=personal_home_view(deps.home, personal))

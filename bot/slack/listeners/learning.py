@@ -29,6 +29,7 @@ from bot.render.learning import (
 )
 from bot.slack.delivery import describe_api_error, message_payload, post_message
 from bot.slack.deps import Deps, deps_of
+from bot.slack.listeners.home import publish_home
 from bot.slack.payloads import ButtonClick, ViewSubmission
 from bot.store.records import Miss
 
@@ -170,6 +171,7 @@ def handle_teach_submission(
     ack(response_action="update", view=notice_view("Taught" if entry else "Set aside", result))
     if first:
         _mark_handled(client, miss, editor=submission.user_id, entry=entry)
+        publish_home(deps, client, submission.user_id)
     if entry is not None and first:
         reply = entry_reply(entry, deps.answers.knowledge, question=miss.question)
         surface: Surface = "thread" if miss.channel_id.startswith(("C", "G")) else "dm"

@@ -17,6 +17,7 @@ from bot.render.drafts import save_modal, saved_notice
 from bot.render.learning import notice_view
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, deps_of
+from bot.slack.listeners.home import publish_home
 from bot.slack.listeners.learning import NO_STORE, team_of
 from bot.slack.payloads import ButtonClick, MessageShortcut, ViewSubmission
 from bot.store.records import NewDraft
@@ -158,3 +159,4 @@ def handle_save_submission(
         ack(response_action="errors", errors={SAVE_TITLE: NO_STORE})
         return
     ack(response_action="update", view=notice_view("Saved", saved_notice(draft.title)))
+    publish_home(deps, client, form.user_id)
