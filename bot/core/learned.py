@@ -31,7 +31,7 @@ class ExportError(Exception):
 def yaml_item(question: str) -> str:
     """`question` as a YAML list item's text, quoted only when YAML needs it."""
     dumped = yaml.safe_dump([question], allow_unicode=True, width=10_000, default_flow_style=False)
-    return dumped.strip().removeprefix("- ").removesuffix("\n...")
+    return dumped.strip().removeprefix("- ")
 
 
 def add_questions(text: str, questions: list[str]) -> str:

@@ -82,6 +82,14 @@ def ask_button(card: Any) -> dict[str, Any]:
     return dict(button)
 
 
+def declined(slack: Harness, mock: MockSlack) -> tuple[dict[str, Any], Any]:
+    """A mention the bot declines: the mention, and the decline posted in its thread."""
+    asked = mention(QUESTION)
+    slack.send_event(asked)
+    [decline] = mock.deliveries_to(CHANNEL)
+    return asked, decline
+
+
 def click_ask(slack: Harness, mock: MockSlack, question: str, thread_ts: str) -> None:
     """The asker clicks "Ask the experts" on the decline in their thread."""
     container, message = in_message(CHANNEL, thread_ts=thread_ts)
@@ -103,9 +111,7 @@ def test_the_first_expert_reply_reaches_the_asker_once(
     mock: MockSlack, workers: list[Harness]
 ) -> None:
     first, second = workers
-    asked = mention(QUESTION)
-    first.send_event(asked)
-    [decline] = mock.deliveries_to(CHANNEL)
+    asked, decline = declined(first, mock)
     button = ask_button(decline)
     assert button["value"] == QUESTION
     assert mock.calls_to("chat.postMessage")[0].body["channel"] == CHANNEL  # nothing posted yet
@@ -145,9 +151,7 @@ def test_the_expert_saves_the_reply_with_the_question_prefilled(
     mock: MockSlack, workers: list[Harness]
 ) -> None:
     first, _ = workers
-    asked = mention(QUESTION)
-    first.send_event(asked)
-    [decline] = mock.deliveries_to(CHANNEL)
+    asked, decline = declined(first, mock)
     click_ask(first, mock, ask_button(decline)["value"], asked["ts"])
     mock.wait_for("response_url")  # the question is remembered once the asker is told
     first.send_event(expert_reply(ANSWER))
