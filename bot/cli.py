@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import (
     HTTP_MODE_SETTINGS,
@@ -32,6 +32,10 @@ from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
 from bot.render.diagrams import render_diagram_text
 from bot.render.text import render_text
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
+    from bot.store.records import DraftEntry
 
 log = logging.getLogger("vmdocker")
 
@@ -63,7 +67,39 @@ def _questions_from_stdin() -> Iterable[str]:
         yield line.rstrip("\r\n")
 
 
+def _store_exists(url: str) -> bool:
+    """False for a SQLite file that was never created: nothing was taught there."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).exists()
+
+
+def with_taught(settings: Settings, answers: Answers) -> Answers:
+    """The answers with the wordings editors taught (DATABASE_URL), as the bot answers; the
+    knowledge files alone when there is no database or it cannot be read (said on stderr)."""
+    from bot.core.learned import taught_by_entry
+    from bot.store.database import Store, StoreError, describe_url
+
+    if not _store_exists(settings.database_url):
+        return answers
+    try:
+        store = Store.from_url(settings.database_url)
+        try:
+            taught = taught_by_entry(store.learned())
+        finally:
+            store.close()
+    except StoreError as error:
+        where = describe_url(settings.database_url)
+        print(f"vmdocker: not using taught wordings, {where}: {error}", file=sys.stderr)
+        return answers
+    return answers.with_learned(taught) if taught else answers
+
+
 def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
+    answers = with_taught(args.settings, answers)
     questions = [args.question] if args.question is not None else _questions_from_stdin()
     for question in questions:
         reply = answers.reply_to(question)
@@ -103,7 +139,25 @@ def cmd_list(args: argparse.Namespace, answers: Answers) -> int:
     return 0
 
 
+def cmd_stale(answers: Answers) -> int:
+    """Entries past their review date, one line each, the longest overdue first."""
+    from bot.core.answers import today_utc
+    from bot.core.reviews import stale_entries
+
+    stale = stale_entries(answers.knowledge, today_utc())
+    for entry in stale:
+        owner = entry.owner or "no owner"
+        print(
+            f"{entry.source}: {entry.id}: due for review since {entry.review_due} "
+            f"(verified {entry.verified}, {owner})"
+        )
+    print(f"{len(stale)} entries due for review")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
+    if args.stale:
+        return cmd_stale(answers)
     failures = answers.routing_failures()
     for failure in failures:
         print(failure)
@@ -120,6 +174,175 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
         + f", quiz: {len(answers.knowledge.quiz)} questions (all valid)"
     )
     return EXIT_FAILED if failures else 0
+
+
+def _open_store(settings: Settings) -> Store | None:
+    """The store at DATABASE_URL, or None after saying on stderr why it cannot be opened."""
+    from bot.store.database import Store, StoreError, describe_url
+
+    try:
+        return Store.from_url(settings.database_url)
+    except StoreError as error:
+        where = describe_url(settings.database_url)
+        print(f"vmdocker: cannot open the store at {where}: {error}", file=sys.stderr)
+        return None
+
+
+def cmd_teach(args: argparse.Namespace, answers: Answers) -> int:
+    """Teach a wording as an example question of an entry, as an editor does in Slack."""
+    from bot.core.text import clean_question
+
+    question = clean_question(args.question)
+    if not question:
+        print("vmdocker: the question is empty", file=sys.stderr)
+        return EXIT_FAILED
+    entry = answers.entry(args.entry_id)
+    if entry is None:
+        print(f"vmdocker: no entry {args.entry_id!r}; see `vmdocker list`", file=sys.stderr)
+        return EXIT_FAILED
+    store = _open_store(args.settings)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        store.learn(team_id=args.team, question=question, entry_id=entry.id, taught_by="cli")
+    finally:
+        store.close()
+    routed = answers.with_learned({entry.id: [question]}).routes_to(question)
+    print(f"taught: “{question}” -> {entry.id}")
+    if routed != entry.id:
+        print(
+            f"vmdocker: warning: the self-check routes it to {routed or 'no entry'}, "
+            f"not {entry.id}: add keywords or teach a clearer wording",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_learned(args: argparse.Namespace, answers: Answers) -> int:
+    """What editors taught; `--export` writes it into the knowledge files."""
+    store = _open_store(args.settings)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        if args.export:
+            return export_learned(store, args.settings)
+        rows = store.learned()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([row.model_dump(mode="json") for row in rows], ensure_ascii=False))
+        return 0
+    for row in rows:
+        exported = f"exported {row.exported_at:%Y-%m-%d}" if row.exported_at else "not exported"
+        target = row.entry_id or "(out of scope)"
+        print(f"{row.id:>4}  {target:28} {row.question}  [{row.taught_by}, {exported}]")
+    print(f"{len(rows)} taught wording(s)")
+    return 0
+
+
+def export_learned(store: Store, settings: Settings) -> int:
+    """Write each taught wording not yet exported into its entry's `questions:`, keep the
+    files only if the knowledge then loads and every example question routes home, and mark
+    the wordings written as exported. Wordings that would route elsewhere are left out."""
+    from bot.core.knowledge import load_knowledge
+    from bot.core.learned import ExportError, add_questions, taught_by_entry
+
+    answers = Answers.load(
+        settings.knowledge_dir,
+        answer_threshold=settings.match_answer_threshold,
+        suggest_threshold=settings.match_suggest_threshold,
+    )
+    pending = [r for r in store.learned() if r.entry_id is not None and r.exported_at is None]
+    unknown = [r for r in pending if answers.entry(r.entry_id or "") is None]
+    for row in unknown:
+        print(f"skipped: “{row.question}”: entry {row.entry_id} is not in the knowledge")
+    pending = [row for row in pending if row not in unknown]
+    candidate = answers.with_learned(taught_by_entry(pending))
+    routed = [row for row in pending if candidate.routes_to(row.question) == row.entry_id]
+    for row in pending:
+        if row not in routed:
+            got = candidate.routes_to(row.question) or "no entry"
+            print(f"skipped: “{row.question}” -> {row.entry_id}: it would route to {got}")
+    originals: dict[Path, str] = {}
+    try:
+        for entry_id, questions in taught_by_entry(routed).items():
+            entry = answers.knowledge.entries[entry_id]
+            known = {question.casefold() for question in entry.questions}
+            new = list(dict.fromkeys(q for q in questions if q.casefold() not in known))
+            if new:
+                originals[entry.source] = entry.source.read_text(encoding="utf-8")
+                entry.source.write_text(add_questions(originals[entry.source], new), "utf-8")
+        failures = Answers.load(settings.knowledge_dir).routing_failures()
+        load_knowledge(settings.knowledge_dir)
+    except (ExportError, KnowledgeError) as error:
+        failures = [str(error)]
+    if failures:
+        for path, text in originals.items():
+            path.write_text(text, encoding="utf-8")
+        for failure in failures:
+            print(failure, file=sys.stderr)
+        print(
+            "vmdocker: export undone: the knowledge would not pass `vmdocker check`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    store.mark_exported([row.id for row in routed])
+    print(
+        f"exported {len(routed)} wording(s) into {len(originals)} file(s); "
+        "review them with `git diff knowledge/`, run `vmdocker check`, and commit"
+    )
+    return 0
+
+
+def cmd_drafts(args: argparse.Namespace, answers: Answers) -> int:
+    """Answers saved from Slack: listed, or written as entry files into a folder."""
+    store = _open_store(args.settings)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        drafts = store.drafts(pending_only=True)
+        if args.export is None:
+            if args.json:
+                print(json.dumps([d.model_dump(mode="json") for d in drafts], ensure_ascii=False))
+            else:
+                for draft in drafts:
+                    saved = f"{draft.saved_by}, {draft.saved_at:%Y-%m-%d}"
+                    print(f"{draft.id:>4}  {draft.title}  [{saved}]")
+                print(f"{len(drafts)} draft(s) waiting to be exported")
+            return 0
+        written = export_drafts(drafts, args.export, answers)
+        store.mark_drafts_exported(written)
+    finally:
+        store.close()
+    print(
+        f"exported {len(written)} draft(s) into {args.export}; add example questions and "
+        "sources, run `vmdocker check`, and commit"
+    )
+    return 0
+
+
+def export_drafts(drafts: list[DraftEntry], folder: Path, answers: Answers) -> list[int]:
+    """Write each draft as `<id>.md` in `folder`, its id unique among the knowledge's entries
+    and the files there; the ids of the drafts written."""
+    from pydantic import ValidationError
+
+    from bot.core.drafts import draft_entry_text, unique_id
+
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = set(answers.knowledge.entries) | {path.stem for path in folder.glob("*.md")}
+    written = []
+    for draft in drafts:
+        entry_id = unique_id(draft.title, taken)
+        try:
+            text = draft_entry_text(draft, entry_id, answers.knowledge.entries)
+        except ValidationError as error:
+            print(f"skipped draft {draft.id} “{draft.title}”: {error.errors()[0]['msg']}")
+            continue
+        (folder / f"{entry_id}.md").write_text(text, encoding="utf-8")
+        taken.add(entry_id)
+        written.append(draft.id)
+        print(f"wrote {folder / f'{entry_id}.md'}")
+    return written
 
 
 def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
@@ -281,7 +504,34 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=cmd_report)
 
     check = commands.add_parser("check", help="validate the knowledge base and its routing")
+    check.add_argument(
+        "--stale", action="store_true", help="list the entries past their review date instead"
+    )
     check.set_defaults(handler=cmd_check)
+
+    teach = commands.add_parser("teach", help="teach a wording as an example question of an entry")
+    teach.add_argument("question", help="the wording people use")
+    teach.add_argument("entry_id", metavar="ENTRY_ID", help="the entry that answers it")
+    teach.add_argument("--team", default="", help="the Slack team id to record (optional)")
+    teach.set_defaults(handler=cmd_teach)
+
+    learned = commands.add_parser("learned", help="list what editors taught, or export it")
+    learned_shape = learned.add_mutually_exclusive_group()
+    learned_shape.add_argument("--json", action="store_true", help="as a JSON array")
+    learned_shape.add_argument(
+        "--export",
+        action="store_true",
+        help="write the wordings into their entries' questions: in the knowledge folder",
+    )
+    learned.set_defaults(handler=cmd_learned)
+
+    drafts = commands.add_parser("drafts", help="list answers saved from Slack, or export them")
+    drafts_shape = drafts.add_mutually_exclusive_group()
+    drafts_shape.add_argument("--json", action="store_true", help="as a JSON array")
+    drafts_shape.add_argument(
+        "--export", type=Path, metavar="DIR", help="write each as an entry file into DIR"
+    )
+    drafts.set_defaults(handler=cmd_drafts)
 
     run = commands.add_parser(
         "run", help="start the bot in Socket Mode (offline console without Slack tokens)"

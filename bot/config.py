@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints, ValidationError, field_validator,
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
+from bot.core.models import SlackUserId
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -18,7 +19,8 @@ HTTP_MODE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 OAUTH_MODE_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET")
 
 
-SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
+EditorId = Annotated[str, StringConstraints(pattern=r"^[UWS][A-Z0-9]{2,}$")]
+ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")]
 
 
 class SettingsError(Exception):
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     # On SIGTERM: how long work in progress may finish; the rest waits in the inbox.
     drain_grace_seconds: float = Field(default=20, ge=0, le=600)
     admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
+    # may teach the bot and save answers: user ids, or one user group id (S…); admins too
+    knowledge_editors: Annotated[list[EditorId], NoDecode] = []
+    misses_channel: ChannelId | Literal[""] = ""  # each miss is posted there with "Teach"
+    experts_channel: ChannelId | Literal[""] = ""  # declines offer "Ask the experts" there
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
@@ -59,11 +65,18 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        for name in ("onboarding_channels", "admin_user_ids"):
+        for name in ("onboarding_channels", "admin_user_ids", "knowledge_editors"):
             raw = data.get(name) if isinstance(data, dict) else None
             if isinstance(raw, str):
                 data[name] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @field_validator("knowledge_editors")
+    @classmethod
+    def _one_group_at_most(cls, value: list[str]) -> list[str]:
+        if sum(item.startswith("S") for item in value) > 1:
+            raise ValueError("name one user group (S…) at most, or user ids")
+        return value
 
     @field_validator(
         "slack_bot_token",

@@ -3,7 +3,9 @@ kind decline), and the self-check that every example question routes to its own 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.knowledge import load_knowledge
@@ -31,6 +33,11 @@ def _links(match: Match, *, with_best: bool) -> list[TopicLink]:
     return [TopicLink(id=c.entry.id, title=c.entry.title, score=c.score) for c in candidates]
 
 
+def today_utc() -> date:
+    """Review dates are days in UTC, the same for every worker."""
+    return datetime.now(UTC).date()
+
+
 def entry_reply(
     entry: Entry,
     knowledge: KnowledgeBase,
@@ -39,8 +46,11 @@ def entry_reply(
     score: float = 100.0,
     suggestions: list[TopicLink] | None = None,
     why: str = "",
+    today: date | None = None,
 ) -> Reply:
-    """The answer card for one entry, asked for by question or picked from a list."""
+    """The answer card for one entry, asked for by question or picked from a list; it says who
+    verified it when, and that it is due for review once `today` reaches the review date."""
+    stale = entry.is_stale(today or today_utc())
     return Reply(
         band=Band.ANSWER,
         question=question or entry.title,
@@ -53,6 +63,9 @@ def entry_reply(
         related=[TopicLink(id=rid, title=knowledge.entries[rid].title) for rid in entry.related],
         suggestions=suggestions or [],
         why=why,
+        owner=entry.owner,
+        verified=entry.verified,
+        review_due=entry.review_due if stale else None,
     )
 
 
@@ -133,6 +146,31 @@ class Answers:
             knowledge, answer_threshold=answer_threshold, suggest_threshold=suggest_threshold
         )
         return cls(knowledge=knowledge, matcher=matcher)
+
+    def with_learned(self, phrasings: Mapping[str, list[str]]) -> Answers:
+        """These answers with taught wordings added to their entries' example questions (ids
+        no longer in the knowledge are skipped); the matcher is built anew, same thresholds."""
+        entries = {}
+        for entry_id, entry in self.knowledge.entries.items():
+            known = {question.casefold() for question in entry.questions}
+            extra = [q for q in phrasings.get(entry_id, []) if q.casefold() not in known]
+            entries[entry_id] = (
+                entry.model_copy(update={"questions": [*entry.questions, *extra]})
+                if extra
+                else entry
+            )
+        knowledge = self.knowledge.model_copy(update={"entries": entries})
+        matcher = Matcher(
+            knowledge,
+            answer_threshold=self.matcher.answer_threshold,
+            suggest_threshold=self.matcher.suggest_threshold,
+        )
+        return Answers(knowledge=knowledge, matcher=matcher)
+
+    def routes_to(self, question: str) -> str | None:
+        """The entry a question is answered with outright, or None (suggestions, a decline)."""
+        match = self.match(question)
+        return match.entry.id if match.band is Band.ANSWER and match.entry else None
 
     def match(self, question: str) -> Match:
         return self.matcher.match(clean_question(question))

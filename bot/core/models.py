@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.store.records import EntryVotes, ProgressKind, SurfaceBandCount
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+SlackUserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 
 
 class Strict(BaseModel):
@@ -84,6 +93,16 @@ class EntryFrontMatter(Strict):
     comparison: list[Slug | ComparisonRow] = []
     diagram: Slug | None = None
     sources: list[HttpUrl] = Field(min_length=1)  # where its facts come from
+    owner: SlackUserId | None = None  # who keeps the answer true
+    verified: date | None = None  # when a person last checked it
+    review_every: int | None = Field(default=None, ge=1, le=3650)  # days between checks
+
+    @field_validator("review_every")
+    @classmethod
+    def _review_needs_a_date(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("verified") is None:
+            raise ValueError("needs a verified date to count from")
+        return value
 
 
 class Entry(Strict):
@@ -100,6 +119,21 @@ class Entry(Strict):
     sources: list[str]
     answer: str
     source: Path
+    owner: str | None = None
+    verified: date | None = None
+    review_every: int | None = None
+
+    @property
+    def review_due(self) -> date | None:
+        """The day the answer is due for another check, when it has a review period."""
+        if self.verified is None or self.review_every is None:
+            return None
+        return self.verified + timedelta(days=self.review_every)
+
+    def is_stale(self, today: date) -> bool:
+        """True from the review date on."""
+        due = self.review_due
+        return due is not None and today >= due
 
 
 # --- onboarding: tour and quiz ----------------------------------------------
@@ -286,6 +320,9 @@ class Reply(BaseModel):
     related: list[TopicLink] = Field(default_factory=list)
     suggestions: list[TopicLink] = Field(default_factory=list)
     why: str = ""
+    owner: str | None = None
+    verified: date | None = None
+    review_due: date | None = None  # set only once the date has come: the card says so
 
 
 # --- slash command ----------------------------------------------------------

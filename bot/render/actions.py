@@ -22,6 +22,22 @@ QUIZ_ANSWER = "onboarding_quiz_answer"  # `onboarding_quiz_answer:<option index>
 QUIZ_NEXT = "onboarding_quiz_next"  # value = run
 HOW_TO_ASK = "onboarding_how_to_ask"
 
+TEACH = "teach_miss"  # value = the miss id
+TEACH_VIEW = "teach"  # the teach modal's callback_id; private_metadata = the miss id
+TEACH_ENTRY_BLOCK = "teach_entry"
+TEACH_ENTRY = "teach_entry_select"  # value = an entry id or OUT_OF_SCOPE
+OUT_OF_SCOPE = ":out-of-scope"
+
+ASK_EXPERTS = "ask_experts"  # on a decline; value = the question
+SAVE_SHORTCUT = "save_to_vmdocker"  # the message shortcut's callback_id
+SAVE_FROM_EXPERT = "save_expert_reply"  # value = the expert question id
+SAVE_VIEW = "save_draft"  # the save modal's callback_id; private_metadata = the source URL
+SAVE_TITLE = "save_title"  # block id and action id of each input (the same)
+SAVE_QUESTION = "save_question"
+SAVE_ANSWER = "save_answer"
+SAVE_TAGS = "save_tags"
+SAVE_RELATED = "save_related"
+
 SHARE_COMPARISON = ":compare"  # share values that are not entry ids contain a colon
 SHARE_DIAGRAM = ":diagram:"
 

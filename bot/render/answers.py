@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.core.models import Band, ComparisonRow, DiagramSpec, Reply, TopicLink
-from bot.render.actions import FEEDBACK, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
+from bot.render.actions import ASK_EXPERTS, FEEDBACK, OPEN_TOPIC, SHARE, SHOW_DIAGRAM_IMAGE
 from bot.render.blocks import (
     ELLIPSIS,
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
+    MAX_BUTTON_VALUE,
     MAX_FALLBACK_TEXT,
     MAX_HOME_CELL,
     MAX_HOME_ROWS,
@@ -168,6 +169,19 @@ def _why(reply: Reply) -> str:
     return " · ".join(parts)
 
 
+def render_verified(reply: Reply) -> str:
+    """Who verified the answer and when, and whether it is due for review; or nothing."""
+    parts = []
+    if reply.verified:
+        by = f" by <@{reply.owner}>" if reply.owner else ""
+        parts.append(f"Verified {reply.verified.isoformat()}{by}")
+    elif reply.owner:
+        parts.append(f"Kept by <@{reply.owner}>")
+    if reply.review_due:
+        parts.append(f":hourglass: due for review since {reply.review_due.isoformat()}")
+    return " · ".join(parts)
+
+
 # --- the whole reply --------------------------------------------------------
 
 
@@ -177,6 +191,7 @@ def render_blocks(
     ephemeral: bool = False,
     surface: Surface | None = None,
     diagram_as_file: bool = False,
+    ask_experts: bool = False,
 ) -> list[Block]:
     """The reply as the `blocks` of a message (or of a Home tab view) for one surface.
 
@@ -189,6 +204,8 @@ def render_blocks(
       is a diagram, since ephemeral messages cannot carry uploads.
     - `home`: for a Home tab view, which has no attachments: the comparison as fields, no share
       or image buttons.
+
+    `ask_experts`: a decline offers "Ask the experts" (EXPERTS_CHANNEL), carrying the question.
     """
     where = _surface(ephemeral, surface)
     head: list[Block] = []
@@ -202,9 +219,17 @@ def render_blocks(
         tail.extend(render_comparison_fields(reply.comparison))
     if reply.diagram and not (diagram_as_file and where in ("thread", "dm")):
         tail.append(render_diagram_text_block(reply.diagram))
+    verified = render_verified(reply)
+    if verified:
+        tail.append(context(verified))
     why = _why(reply)
     if why:
         tail.append(context(why))
+    if ask_experts and reply.band is Band.NONE and reply.question.strip():
+        value = clip(reply.question, MAX_BUTTON_VALUE)
+        tail.append(
+            {"type": "actions", "elements": [button("Ask the experts", ASK_EXPERTS, value)]}
+        )
     if reply.entry_id:
         buttons = _reply_buttons(reply, where)
         if buttons:
@@ -284,6 +309,7 @@ def answer_message(
     ephemeral: bool = False,
     surface: Surface | None = None,
     diagram_as_file: bool = False,
+    ask_experts: bool = False,
 ) -> BlockMessage:
     """An answer card (or "did you mean", or a kind decline) as a message, its comparison table
     in `attachments`.
@@ -294,7 +320,11 @@ def answer_message(
     return BlockMessage(
         text=render_fallback(reply),
         blocks=render_blocks(
-            reply, ephemeral=ephemeral, surface=surface, diagram_as_file=diagram_as_file
+            reply,
+            ephemeral=ephemeral,
+            surface=surface,
+            diagram_as_file=diagram_as_file,
+            ask_experts=ask_experts,
         ),
         attachments=render_attachments(reply, ephemeral=ephemeral, surface=surface),
     )

@@ -25,4 +25,8 @@ def render_text(reply: Reply) -> str:
         parts.append(render_diagram_text(reply.diagram))
     if reply.related:
         parts.append("Related: " + ", ".join(link.title for link in reply.related))
+    if reply.verified:
+        by = f" by {reply.owner}" if reply.owner else ""
+        due = f"; due for review since {reply.review_due}" if reply.review_due else ""
+        parts.append(f"Verified {reply.verified}{by}{due}")
     return "\n\n".join(parts)

@@ -97,8 +97,8 @@ def serving_for(
     client: WebClient | None = None,
 ) -> Serving:
     """What listeners get: the answers (the knowledge in the settings by default), the memory
-    and the onboarding settings. The memory defaults to a bounded in-process one, or to the
-    store with installs through OAuth, whose tokens are kept there; `client` (default
+    and the onboarding and learning settings. The memory defaults to a bounded in-process one,
+    or to the store with installs through OAuth, whose tokens are kept there; `client` (default
     `build_client(settings)`) is then the one that exchanges codes and refreshes tokens."""
     oauth = None
     if settings.installs_through_oauth:
@@ -117,6 +117,11 @@ def serving_for(
         installs=installs,
         admins=settings.admin_user_ids,
         greeting=settings.onboarding_greeting,
+        editors=settings.knowledge_editors,
+        # Teaching needs the database: misses and taught wordings live there only.
+        learning=memory if isinstance(memory, ResilientStore) else None,
+        misses_channel=settings.misses_channel,
+        experts_channel=settings.experts_channel if isinstance(memory, ResilientStore) else "",
     )
     return Serving(deps, memory, oauth=oauth)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -17,12 +18,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError
+from bot.core.learned import taught_by_entry
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import describe_api_error
 from bot.slack.metrics import knowledge_loaded
 from bot.slack.oauth import Installs, OAuth, workspace_of
-from bot.store.memory import Memory, SharedMemory, WorkspaceMemory
+from bot.store.memory import Learning, Memory, SharedMemory, WorkspaceMemory
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,46 @@ class OnboardingChannels:
             return ids
 
 
+EDITOR_GROUP_TTL_S = 60.0  # a user group's members are looked up at most once a minute
+
+
+class Editors:
+    """Who may teach the bot and save answers: admins, the listed user ids, and the members of
+    one user group (`usergroups.users.list`, remembered for a minute; the last good list is
+    kept while Slack refuses)."""
+
+    def __init__(self, configured: Iterable[str], admins: Iterable[str]) -> None:
+        configured = list(configured)
+        self._users = frozenset(admins) | {i for i in configured if not i.startswith("S")}
+        self._group = next((i for i in configured if i.startswith("S")), None)
+        self._members: frozenset[str] = frozenset()
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def includes(self, client: WebClient, user_id: str) -> bool:
+        if user_id in self._users:
+            return True
+        return self._group is not None and user_id in self._group_members(client)
+
+    def _group_members(self, client: WebClient) -> frozenset[str]:
+        assert self._group is not None
+        with self._lock:
+            now = time.monotonic()
+            if self._checked_at is not None and now - self._checked_at < EDITOR_GROUP_TTL_S:
+                return self._members
+            self._checked_at = now
+            try:
+                users = client.usergroups_users_list(usergroup=self._group).get("users") or []
+                self._members = frozenset(str(user) for user in users)
+            except SlackApiError as error:
+                log.warning(
+                    "could not read the editors' user group %s: %s",
+                    self._group,
+                    describe_api_error(error),
+                )
+            return self._members
+
+
 @dataclass(frozen=True)
 class Deps:
     """The answers, the store, onboarding and the settings listeners read."""
@@ -86,6 +128,10 @@ class Deps:
     admins: frozenset[str] = frozenset()
     greeting: Literal["ephemeral", "dm"] = "ephemeral"
     home: dict[str, Any] = field(default_factory=dict)
+    editors: Editors = field(default_factory=lambda: Editors((), ()))
+    learning: Learning | None = None  # None without a database: nothing to teach from
+    misses_channel: str = ""
+    experts_channel: str = ""
 
     @classmethod
     def build(
@@ -97,6 +143,10 @@ class Deps:
         installs: Installs,
         admins: Iterable[str] = (),
         greeting: Literal["ephemeral", "dm"] = "ephemeral",
+        editors: Iterable[str] = (),
+        learning: Learning | None = None,
+        misses_channel: str = "",
+        experts_channel: str = "",
     ) -> Deps:
         return cls(
             answers=answers,
@@ -107,6 +157,10 @@ class Deps:
             admins=frozenset(admins),
             greeting=greeting,
             home=home_view(answers.knowledge),  # the part everyone gets: built once
+            editors=Editors(editors, admins),
+            learning=learning,
+            misses_channel=misses_channel,
+            experts_channel=experts_channel,
         )
 
 
@@ -122,8 +176,39 @@ class Serving:
         self.deps = deps
         self.oauth = oauth
         self.shared = shared
+        self._from_files = deps.answers  # the knowledge as loaded, before taught wordings
+        self._taught: dict[str, list[str]] = {}
+        self._learned_stamp: object = None
+        self._lock = threading.Lock()
         knowledge = deps.answers.knowledge
         knowledge_loaded(len(knowledge.entries), knowledge.version)
+
+    def refresh_learned(self) -> bool:
+        """Read the taught wordings when the store says they changed, and answer with them
+        from now on; True when the answers were rebuilt. Every worker calls this every few
+        seconds (`bot.slack.jobs`), so a wording taught in one is used by all."""
+        learning = self.deps.learning
+        stamp = learning.learned_stamp() if learning else None
+        if learning is None or stamp is None or stamp == self._learned_stamp:
+            return False
+        rows = learning.learned()
+        if rows is None:
+            return False
+        with self._lock:
+            self._learned_stamp = stamp
+            self._taught = taught_by_entry(rows)
+            self._swap(self._from_files)
+        log.info("answering with %d taught wording(s)", sum(map(len, self._taught.values())))
+        return True
+
+    def _swap(self, from_files: Answers) -> None:
+        answers = from_files.with_learned(self._taught) if self._taught else from_files
+        self.deps = replace(
+            self.deps,
+            answers=answers,
+            onboarding=Onboarding(answers),
+            home=home_view(answers.knowledge),
+        )
 
     def reload(self, load: Callable[[], Answers]) -> bool:
         """Load the knowledge again with `load`; only a valid one replaces what serves. An
@@ -136,12 +221,9 @@ class Serving:
                 "; ".join(error.problems),
             )
             return False
-        self.deps = replace(
-            self.deps,
-            answers=answers,
-            onboarding=Onboarding(answers),
-            home=home_view(answers.knowledge),
-        )
+        with self._lock:
+            self._from_files = answers
+            self._swap(answers)
         knowledge_loaded(len(answers.knowledge.entries), answers.knowledge.version)
         log.info(
             "knowledge reloaded: %d entries, version %s",

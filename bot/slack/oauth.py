@@ -45,6 +45,7 @@ BOT_SCOPES = (
     "groups:read",
     "im:history",
     "im:write",
+    "usergroups:read",
     "users:read",
 )
 INSTALL_PATH = "/slack/install"

@@ -35,6 +35,11 @@ def _part(body: Json, key: str) -> Json:
     return part if isinstance(part, dict) else {}
 
 
+def _team_id(body: Json) -> str:
+    """The workspace of an interaction ("" when the payload does not say)."""
+    return str(_part(body, "team").get("id") or _part(body, "user").get("team_id") or "")
+
+
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
 
 
@@ -107,6 +112,8 @@ class ButtonClick(SlackPayload):
     is_ephemeral: bool = False
     in_view: bool = False
     response_url: str | None = None
+    trigger_id: str | None = None
+    team_id: str = ""
 
     @classmethod
     def from_payload(cls, body: Json, action: Json) -> ButtonClick:
@@ -126,6 +133,8 @@ class ButtonClick(SlackPayload):
                 "is_ephemeral": bool(container.get("is_ephemeral")),
                 "in_view": container.get("type") == "view",
                 "response_url": body.get("response_url"),
+                "trigger_id": body.get("trigger_id"),
+                "team_id": _team_id(body),
             },
         )
 
@@ -135,6 +144,79 @@ class ButtonClick(SlackPayload):
         if self.channel_id and self.channel_id.startswith("D"):
             return self.thread_ts
         return self.thread_ts or self.message_ts
+
+
+class ViewSubmission(SlackPayload):
+    """A modal's `view_submission`: who submitted it, which modal, and its inputs' values."""
+
+    user_id: SlackId
+    team_id: str = ""
+    callback_id: str
+    private_metadata: str = ""
+    values: dict[str, dict[str, Json]] = {}
+
+    @classmethod
+    def from_payload(cls, body: Json) -> ViewSubmission:
+        view = _part(body, "view")
+        return parse_payload(
+            cls,
+            {
+                "user_id": _part(body, "user").get("id"),
+                "team_id": _team_id(body),
+                "callback_id": view.get("callback_id"),
+                "private_metadata": view.get("private_metadata") or "",
+                "values": _part(view, "state").get("values") or {},
+            },
+        )
+
+    def selected(self, block_id: str, action_id: str) -> str | None:
+        """The value of the option picked in a select menu, or None."""
+        option = self.values.get(block_id, {}).get(action_id, {}).get("selected_option")
+        return str(option["value"]) if isinstance(option, dict) and "value" in option else None
+
+    def selected_all(self, block_id: str, action_id: str) -> list[str]:
+        """The values of the options picked in a multi-select menu."""
+        options = self.values.get(block_id, {}).get(action_id, {}).get("selected_options") or []
+        return [str(o["value"]) for o in options if isinstance(o, dict) and "value" in o]
+
+    def text(self, block_id: str, action_id: str) -> str:
+        """What was typed in a text input ("" when left empty)."""
+        return str(self.values.get(block_id, {}).get(action_id, {}).get("value") or "")
+
+
+class MessageShortcut(SlackPayload):
+    """A message shortcut (`message_action`): who used it on which message."""
+
+    user_id: SlackId
+    team_id: str = ""
+    callback_id: str
+    trigger_id: str
+    channel_id: SlackId
+    message_ts: str
+    thread_ts: str | None = None
+    text: str = ""
+
+    @classmethod
+    def from_payload(cls, body: Json) -> MessageShortcut:
+        message = _part(body, "message")
+        return parse_payload(
+            cls,
+            {
+                "user_id": _part(body, "user").get("id"),
+                "team_id": _team_id(body),
+                "callback_id": body.get("callback_id"),
+                "trigger_id": body.get("trigger_id"),
+                "channel_id": _part(body, "channel").get("id"),
+                "message_ts": body.get("message_ts") or message.get("ts"),
+                "thread_ts": message.get("thread_ts"),
+                "text": message.get("text") or "",
+            },
+        )
+
+    @property
+    def parent_ts(self) -> str | None:
+        """The thread's first message, when this message is a reply in a thread."""
+        return self.thread_ts if self.thread_ts and self.thread_ts != self.message_ts else None
 
 
 class MemberJoined(SlackPayload):

@@ -55,6 +55,7 @@ from bot.slack.app import (
 )
 from bot.slack.deps import Serving
 from bot.slack.inbox import Inbox
+from bot.slack.jobs import start_jobs
 from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
 from bot.store.resilient import ResilientStore
 
@@ -434,6 +435,7 @@ def create_app() -> HttpApp:
     configure_logging(settings)
     http_app = build_http_app(settings)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
+    start_jobs(http_app.serving, http_app.readiness.client)
     return http_app
 
 

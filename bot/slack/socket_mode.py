@@ -18,6 +18,7 @@ from bot.core.answers import Answers
 from bot.slack.app import build_app, inbox_for, open_store_for, reload_on_hangup, serving_for
 from bot.slack.deps import Serving
 from bot.slack.inbox import Inbox
+from bot.slack.jobs import start_jobs
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def run_socket_mode(settings: Settings, answers: Answers) -> None:
     handler = socket_mode_handler(settings, answers, serving, inbox)
     signal.signal(signal.SIGTERM, _interrupt)
     reload_on_hangup(serving, settings)
+    start_jobs(serving, handler.app.client)
     log.info("connecting to Slack in Socket Mode")
     inbox.start()
     try:

@@ -1,4 +1,5 @@
-"""What is remembered: questions, votes, greetings, progress and event ids, in SQLite or
+"""What is remembered: questions, votes, greetings, progress and event ids, and what the bot
+learns in Slack (misses, taught wordings, drafts, expert questions, review reminders), in SQLite or
 PostgreSQL. Knows no domain and no settings: `open_store(url, ...)` takes what it needs.
 
 This package's face imports nothing heavy, so `bot.store.records` stays cheap to import; the

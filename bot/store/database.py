@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,15 @@ from bot.store.records import (
     ANSWERED,
     SINGLE_WORKSPACE,
     AskedQuestion,
+    DraftEntry,
     EntryVotes,
+    ExpertQuestion,
     InboxItem,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
+    NewDraft,
+    NewExpertQuestion,
     ProgressKind,
     SurfaceBandCount,
     Usage,
@@ -42,11 +49,16 @@ from bot.store.schema import (
     MIGRATIONS,
     WORKSPACE_TABLES,
     answered_threads,
+    drafts,
+    expert_questions,
     feedback,
     greetings,
     inbox,
+    learned,
+    misses,
     progress,
     questions,
+    review_reminders,
     schema_version,
 )
 
@@ -424,6 +436,199 @@ class Store:
             user_id=user_id,
             greeted_at=self._clock(),
         )
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """True only the first time an entry's reminder for that due date is claimed, across
+        workers: only then is the owner sent it."""
+        return self._insert_once(
+            review_reminders,
+            team_id=team_id,
+            entry_id=entry_id,
+            due_on=due_on,
+            sent_at=self._clock(),
+        )
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        """Forget a claimed reminder that could not be sent, so a later run sends it."""
+        with self._writing() as connection:
+            connection.execute(
+                delete(review_reminders).where(
+                    review_reminders.c.team_id == team_id,
+                    review_reminders.c.entry_id == entry_id,
+                    review_reminders.c.due_on == due_on,
+                )
+            )
+
+    def record_miss(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        thread_ts: str | None,
+        question: str,
+    ) -> int | None:
+        """Remember a question the bot did not answer outright, and where its asker can be
+        answered; its id, or None when question text is not stored (nothing to teach)."""
+        if not self._store_question_text or not question:
+            return None
+        values = {
+            "team_id": team_id,
+            "asked_at": self._clock(),
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "question": question,
+            "status": "open",
+        }
+        statement = insert(misses).values(**values).returning(misses.c.id)
+        with self._writing() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def miss(self, miss_id: int) -> Miss | None:
+        with self._reading() as connection:
+            row = connection.execute(select(misses).where(misses.c.id == miss_id)).first()
+        return Miss.model_validate(row._asdict()) if row else None
+
+    def open_misses(self, *, team_id: str | None = None, limit: int = 20) -> list[Miss]:
+        """The latest questions nobody has taught or set aside yet (of one workspace, or all)."""
+        query = (
+            select(misses)
+            .where(misses.c.status == "open")
+            .order_by(misses.c.asked_at.desc(), misses.c.id.desc())
+            .limit(limit)
+        )
+        if team_id is not None:
+            query = query.where(misses.c.team_id == team_id)
+        with self._reading() as connection:
+            return [Miss.model_validate(row._asdict()) for row in connection.execute(query)]
+
+    def set_miss_post(self, miss_id: int, *, channel: str, ts: str) -> None:
+        """Remember the message that offers Teach for this miss."""
+        statement = (
+            update(misses).where(misses.c.id == miss_id).values(post_channel=channel, post_ts=ts)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
+        """Close an open miss; True only for the call that closed it (its asker is answered
+        once, whoever else clicks)."""
+        statement = (
+            update(misses)
+            .where(misses.c.id == miss_id, misses.c.status == "open")
+            .values(status=status, resolved_by=by, resolved_at=self._clock())
+        )
+        with self._writing() as connection:
+            return bool(connection.execute(statement).rowcount)
+
+    def learn(self, *, team_id: str, question: str, entry_id: str | None, taught_by: str) -> None:
+        """Keep a taught wording (a second teaching of the same words replaces the first and
+        must be exported again)."""
+        now = self._clock()
+        self._upsert(
+            learned,
+            ["team_id", "question"],
+            team_id=team_id,
+            question=question,
+            entry_id=entry_id,
+            taught_by=taught_by,
+            taught_at=now,
+            updated_at=now,
+            exported_at=None,
+        )
+
+    def learned(self) -> list[LearnedPhrasing]:
+        """Every taught wording, oldest first."""
+        query = select(learned).order_by(learned.c.id)
+        with self._reading() as connection:
+            return [
+                LearnedPhrasing.model_validate(row._asdict()) for row in connection.execute(query)
+            ]
+
+    def learned_stamp(self) -> tuple[int, datetime | None]:
+        """How many wordings were taught and the last change: equal stamps, nothing new."""
+        query = select(func.count(), func.max(learned.c.updated_at))
+        with self._reading() as connection:
+            count, last = connection.execute(query).one()
+        return int(count), last
+
+    def mark_exported(self, ids: list[int]) -> None:
+        """Note that these wordings were written into the knowledge files."""
+        if not ids:
+            return
+        now = self._clock()
+        statement = (
+            update(learned).where(learned.c.id.in_(ids)).values(exported_at=now, updated_at=now)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def save_draft(self, draft: NewDraft) -> int:
+        """Keep an answer saved from Slack as a draft entry; its id."""
+        values = {**draft.model_dump(), "saved_at": self._clock()}
+        statement = insert(drafts).values(**values).returning(drafts.c.id)
+        with self._writing() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def drafts(
+        self, *, pending_only: bool = False, team_id: str | None = None, limit: int | None = None
+    ) -> list[DraftEntry]:
+        """Drafts, newest first (of one workspace, or all); `pending_only`: not exported yet."""
+        query = select(drafts).order_by(drafts.c.saved_at.desc(), drafts.c.id.desc())
+        if team_id is not None:
+            query = query.where(drafts.c.team_id == team_id)
+        if pending_only:
+            query = query.where(drafts.c.exported_at.is_(None))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reading() as connection:
+            return [DraftEntry.model_validate(row._asdict()) for row in connection.execute(query)]
+
+    def mark_drafts_exported(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        statement = update(drafts).where(drafts.c.id.in_(ids)).values(exported_at=self._clock())
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def record_expert_question(self, question: NewExpertQuestion) -> None:
+        """Remember a question posted to the experts, to bring the first reply back."""
+        values = {**question.model_dump(), "asked_at": self._clock()}
+        with self._writing() as connection:
+            connection.execute(insert(expert_questions).values(**values))
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None:
+        query = select(expert_questions).where(expert_questions.c.id == question_id)
+        with self._reading() as connection:
+            row = connection.execute(query).first()
+        return ExpertQuestion.model_validate(row._asdict()) if row else None
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None:
+        """The question of that experts' thread, for the first reply only (atomic across
+        workers), which is kept; None for later replies and threads that are no expert
+        question."""
+        where = (
+            expert_questions.c.experts_channel == experts_channel,
+            expert_questions.c.experts_ts == experts_ts,
+        )
+        statement = (
+            update(expert_questions)
+            .where(*where, expert_questions.c.answered_at.is_(None))
+            .values(
+                answered_by=expert_id,
+                answered_at=self._clock(),
+                answer=answer,
+                answer_ts=answer_ts,
+            )
+        )
+        with self._writing() as connection:
+            if not connection.execute(statement).rowcount:
+                return None
+            row = connection.execute(select(expert_questions).where(*where)).one()
+        return ExpertQuestion.model_validate(row._asdict())
 
     def save_progress(
         self,

@@ -14,10 +14,23 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, InboxItem, ProgressKind, Usage
+from bot.store.records import (
+    SINGLE_WORKSPACE,
+    AskedQuestion,
+    DraftEntry,
+    ExpertQuestion,
+    InboxItem,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
+    NewDraft,
+    NewExpertQuestion,
+    ProgressKind,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,51 @@ class Memory(Protocol):
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         """Keep a person's place in the tour or quiz (for the Home tab)."""
         ...
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """True the first time an entry's reminder for that due date is claimed: send it then."""
+        ...
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        """Forget a claim whose reminder could not be sent."""
+        ...
+
+
+class Learning(Protocol):
+    """What the bot learns in Slack, kept only in the database (`ResilientStore`): misses to
+    teach and taught wordings. Reads give None while the database is unavailable."""
+
+    def record_miss(
+        self, *, team_id: str, user_id: str, channel_id: str, thread_ts: str | None, question: str
+    ) -> int | None: ...
+
+    def miss(self, miss_id: int) -> Miss | None: ...
+
+    def open_misses(self, *, team_id: str, limit: int = 20) -> list[Miss] | None: ...
+
+    def set_miss_post(self, miss_id: int, *, channel: str, ts: str) -> None: ...
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool: ...
+
+    def learn(
+        self, *, team_id: str, question: str, entry_id: str | None, taught_by: str
+    ) -> bool: ...
+
+    def learned(self) -> list[LearnedPhrasing] | None: ...
+
+    def learned_stamp(self) -> tuple[int, datetime | None] | None: ...
+
+    def save_draft(self, draft: NewDraft) -> int | None: ...
+
+    def drafts(self, *, team_id: str, limit: int | None = None) -> list[DraftEntry] | None: ...
+
+    def record_expert_question(self, question: NewExpertQuestion) -> bool: ...
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None: ...
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None: ...
 
 
 class InboxStore(Protocol):
@@ -168,6 +226,12 @@ class WorkspaceMemory:
     def save_progress(self, *, user_id: str, kind: ProgressKind, state: dict[str, Any]) -> None:
         self.shared.save_progress(user_id=user_id, kind=kind, state=state, team_id=self.team_id)
 
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        return self.shared.claim_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on)
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        self.shared.release_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on)
+
 
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` inbox keys; logs questions and votes."""
@@ -177,6 +241,7 @@ class InProcessMemory:
         self._events: OrderedDict[str, None] = OrderedDict()
         self._greeted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._threads: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._reminders: OrderedDict[tuple[str, str, date], None] = OrderedDict()
         self._monotonic = time.monotonic
         self._lock = threading.Lock()
 
@@ -211,6 +276,13 @@ class InProcessMemory:
         self, *, channel_id: str, user_id: str, team_id: str = SINGLE_WORKSPACE
     ) -> bool:
         return self._first_time(self._greeted, (team_id, channel_id, user_id))
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        return self._first_time(self._reminders, (team_id, entry_id, due_on))
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        with self._lock:
+            self._reminders.pop((team_id, entry_id, due_on), None)
 
     def save_progress(
         self,

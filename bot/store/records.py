@@ -71,3 +71,76 @@ class InboxItem(Record):
     body: str
     received_at: datetime
     attempts: int = Field(default=1, ge=1)
+
+
+MissStatus = Literal["open", "taught", "out_of_scope"]
+
+
+class Miss(Record):
+    """A question the bot declined or was unsure of, and where to answer its asker later:
+    `channel_id` is the conversation (a user id for a private reply), `thread_ts` its thread."""
+
+    id: int
+    team_id: str
+    asked_at: datetime
+    user_id: str
+    channel_id: str
+    thread_ts: str | None
+    question: str
+    status: MissStatus = "open"
+    post_channel: str | None = None  # where it was posted with Teach, to update once handled
+    post_ts: str | None = None
+
+
+class LearnedPhrasing(Record):
+    """A wording an editor taught: an example question of `entry_id` (None: out of scope)."""
+
+    id: int
+    team_id: str
+    question: str
+    entry_id: str | None
+    taught_by: str
+    taught_at: datetime
+    exported_at: datetime | None = None
+
+
+class NewDraft(Record):
+    """An answer saved from a Slack message, to become an entry file once exported."""
+
+    team_id: str
+    title: str
+    question: str
+    answer: str
+    tags: list[str] = []
+    related: list[str] = []
+    source_url: str  # the Slack message it was saved from
+    saved_by: str
+
+
+class DraftEntry(NewDraft):
+    """A stored draft; it answers nobody until exported and committed."""
+
+    id: int
+    saved_at: datetime
+    exported_at: datetime | None = None
+
+
+class NewExpertQuestion(Record):
+    """A question the asker sent to the experts' channel, and where to bring the answer back."""
+
+    team_id: str
+    asker_id: str
+    asker_channel: str
+    asker_thread_ts: str | None
+    question: str
+    experts_channel: str
+    experts_ts: str  # the experts' thread
+
+
+class ExpertQuestion(NewExpertQuestion):
+    id: int
+    asked_at: datetime
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    answer: str | None = None
+    answer_ts: str | None = None

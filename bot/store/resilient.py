@@ -22,12 +22,25 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
-from bot.store.records import SINGLE_WORKSPACE, AskedQuestion, InboxItem, ProgressKind, Usage
+from bot.store.records import (
+    SINGLE_WORKSPACE,
+    AskedQuestion,
+    DraftEntry,
+    ExpertQuestion,
+    InboxItem,
+    LearnedPhrasing,
+    Miss,
+    MissStatus,
+    NewDraft,
+    NewExpertQuestion,
+    ProgressKind,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +289,119 @@ class ResilientStore:
                 channel_id=channel_id, thread_ts=thread_ts, within=within, team_id=team_id
             ),
             here,
+        )
+
+    def claim_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> bool:
+        """False while the database is down: a reminder waits rather than goes out twice."""
+        return self.attempt(
+            "claim_review_reminder",
+            lambda s: s.claim_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on),
+            False,
+        )
+
+    def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
+        self.attempt(
+            "release_review_reminder",
+            lambda s: s.release_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on),
+            None,
+        )
+
+    # --- learning: without the database there is nothing to teach from -----------
+
+    def record_miss(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        thread_ts: str | None,
+        question: str,
+    ) -> int | None:
+        return self.attempt(
+            "record_miss",
+            lambda s: s.record_miss(
+                team_id=team_id,
+                user_id=user_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                question=question,
+            ),
+            None,
+            record=True,
+        )
+
+    def miss(self, miss_id: int) -> Miss | None:
+        return self.attempt("miss", lambda s: s.miss(miss_id), None)
+
+    def open_misses(self, *, team_id: str, limit: int = 20) -> list[Miss] | None:
+        """One workspace's; None while the database is unavailable."""
+        return self.attempt(
+            "open_misses", lambda s: s.open_misses(team_id=team_id, limit=limit), None
+        )
+
+    def set_miss_post(self, miss_id: int, *, channel: str, ts: str) -> None:
+        self.attempt(
+            "set_miss_post", lambda s: s.set_miss_post(miss_id, channel=channel, ts=ts), None
+        )
+
+    def resolve_miss(self, miss_id: int, *, status: MissStatus, by: str) -> bool:
+        return self.attempt(
+            "resolve_miss", lambda s: s.resolve_miss(miss_id, status=status, by=by), False
+        )
+
+    def learn(self, *, team_id: str, question: str, entry_id: str | None, taught_by: str) -> bool:
+        """True once the wording is stored (the editor is told when it could not be)."""
+
+        def learn(store: Store) -> bool:
+            store.learn(team_id=team_id, question=question, entry_id=entry_id, taught_by=taught_by)
+            return True
+
+        return self.attempt("learn", learn, False)
+
+    def learned(self) -> list[LearnedPhrasing] | None:
+        """None while the database is unavailable (keep what was learned before)."""
+        return self.attempt("learned", lambda s: s.learned(), None)
+
+    def learned_stamp(self) -> tuple[int, datetime | None] | None:
+        return self.attempt("learned_stamp", lambda s: s.learned_stamp(), None)
+
+    def save_draft(self, draft: NewDraft) -> int | None:
+        """The draft's id, or None when it could not be stored (the editor is told)."""
+        return self.attempt("save_draft", lambda s: s.save_draft(draft), None)
+
+    def drafts(self, *, team_id: str, limit: int | None = None) -> list[DraftEntry] | None:
+        """One workspace's drafts not exported yet; None while the database is unavailable."""
+        return self.attempt(
+            "drafts", lambda s: s.drafts(pending_only=True, team_id=team_id, limit=limit), None
+        )
+
+    def record_expert_question(self, question: NewExpertQuestion) -> bool:
+        """True once stored: only then can the experts' reply find its way back."""
+
+        def record(store: Store) -> bool:
+            store.record_expert_question(question)
+            return True
+
+        return self.attempt("record_expert_question", record, False)
+
+    def expert_question(self, question_id: int) -> ExpertQuestion | None:
+        return self.attempt("expert_question", lambda s: s.expert_question(question_id), None)
+
+    def claim_expert_reply(
+        self, *, experts_channel: str, experts_ts: str, expert_id: str, answer: str, answer_ts: str
+    ) -> ExpertQuestion | None:
+        """None while the database is down: a reply is brought back only when it is known to
+        be the first."""
+        return self.attempt(
+            "claim_expert_reply",
+            lambda s: s.claim_expert_reply(
+                experts_channel=experts_channel,
+                experts_ts=experts_ts,
+                expert_id=expert_id,
+                answer=answer,
+                answer_ts=answer_ts,
+            ),
+            None,
         )
 
     def save_progress(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Connection,
+    Date,
     DateTime,
     Float,
     Index,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     inspect,
 )
 
@@ -128,8 +130,96 @@ slack_bots = SQLAlchemyInstallationStore.build_bots_table(METADATA, "vmdocker_sl
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
     METADATA, "vmdocker_slack_oauth_states"
 )
+
+# --- version 5: the bot learns in Slack ----------------------------------------
+# Every row names its Slack workspace (`team_id`).
+
+review_reminders = Table(
+    "vmdocker_review_reminders",
+    METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True),
+    Column("entry_id", String(ENTRY_ID), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("sent_at", DateTime, nullable=False),
+)
+
+misses = Table(
+    "vmdocker_misses",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("asked_at", DateTime, nullable=False, index=True),
+    Column("user_id", String(SLACK_ID), nullable=False),
+    Column("channel_id", String(SLACK_ID), nullable=False),  # where to answer the asker
+    Column("thread_ts", String(32)),
+    Column("question", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open, taught, out_of_scope
+    Column("resolved_by", String(SLACK_ID)),
+    Column("resolved_at", DateTime),
+    Column("post_channel", String(SLACK_ID)),  # its post with Teach in MISSES_CHANNEL
+    Column("post_ts", String(32)),
+)
+
+learned = Table(
+    "vmdocker_learned",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("entry_id", String(ENTRY_ID)),  # NULL: marked out of scope
+    Column("taught_by", String(SLACK_ID), nullable=False),
+    Column("taught_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False, index=True),
+    Column("exported_at", DateTime),
+    UniqueConstraint("team_id", "question", name="uq_vmdocker_learned_question"),
+)
+
+drafts = Table(
+    "vmdocker_drafts",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("related", JSON, nullable=False),
+    Column("source_url", Text, nullable=False),  # the Slack message it was saved from
+    Column("saved_by", String(SLACK_ID), nullable=False),
+    Column("saved_at", DateTime, nullable=False, index=True),
+    Column("exported_at", DateTime),
+)
+
+expert_questions = Table(
+    "vmdocker_expert_questions",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(SLACK_ID), nullable=False),
+    Column("asker_id", String(SLACK_ID), nullable=False),
+    Column("asker_channel", String(SLACK_ID), nullable=False),
+    Column("asker_thread_ts", String(32)),
+    Column("question", Text, nullable=False),
+    Column("experts_channel", String(SLACK_ID), nullable=False),
+    Column("experts_ts", String(32), nullable=False),
+    Column("asked_at", DateTime, nullable=False, index=True),
+    Column("answered_by", String(SLACK_ID)),
+    Column("answered_at", DateTime),
+    Column("answer", Text),  # the first expert reply, offered to be saved
+    Column("answer_ts", String(32)),
+    UniqueConstraint("experts_channel", "experts_ts", name="uq_vmdocker_expert_thread"),
+)
+
+LEARNING_TABLES = (review_reminders, misses, learned, drafts, expert_questions)
 # The tables whose rows belong to one workspace, deleted with it on request.
-WORKSPACE_TABLES = (inbox, questions, feedback, greetings, progress, answered_threads)
+WORKSPACE_TABLES = (
+    inbox,
+    questions,
+    feedback,
+    greetings,
+    progress,
+    answered_threads,
+    *LEARNING_TABLES,
+)
 
 
 @dataclass(frozen=True)
@@ -187,9 +277,17 @@ def _teams(connection: Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _learning(connection: Connection) -> None:
+    for table in LEARNING_TABLES:
+        table.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
     Migration(3, "a durable inbox of acked events, commands and clicks", _inbox),
     Migration(4, "every row carries its workspace; OAuth installs and state", _teams),
+    Migration(
+        5, "learning in Slack: reminders, misses, taught wordings, drafts, experts", _learning
+    ),
 ]

@@ -37,6 +37,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files_upload_v2": {"files:write"},
     "views_publish": set(),  # the Home tab needs no scope
     "auth_test": set(),  # readiness: any token may call it
+    "views_open": set(),  # modals open with a trigger_id, no scope
+    "chat_getPermalink": set(),  # a link to a saved or escalated message; no scope
+    "conversations_replies": {"channels:history", "groups:history", "im:history"},
+    "usergroups_users_list": {"usergroups:read"},  # KNOWLEDGE_EDITORS as a user group
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
     "assistant_threads_setTitle": {"assistant:write"},
     "assistant_threads_setStatus": {"assistant:write"},
@@ -111,3 +115,13 @@ def test_http_mode_urls_are_documented_in_place() -> None:
     assert text.count("# request_url: https://") == 2
     assert text.count("# url: https://") == 1
     assert "/slack/events" in text
+
+
+def test_the_save_shortcut_is_declared_with_the_callback_id_the_app_listens_to(
+    manifest: dict[str, Any],
+) -> None:
+    from bot.render.actions import SAVE_SHORTCUT
+
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", SAVE_SHORTCUT)
+    assert len(shortcut["name"]) <= 24 and len(shortcut["description"]) <= 150

@@ -268,8 +268,8 @@ class MockSlack:
         with self._changed:
             return [call for call in self.calls if call.method in DELIVERIES]
 
-    def deliveries_to(self, channel: str, timeout: float = 10.0) -> list[Call]:
-        """Block until something reached people in `channel` (a message, or a post to that
+    def deliveries_to(self, channel: str, timeout: float = 10.0, *, count: int = 1) -> list[Call]:
+        """Block until `count` things reached people in `channel` (a message, or a post to that
         channel's response_url); return all of it."""
 
         def to_channel(call: Call) -> bool:
@@ -277,7 +277,7 @@ class MockSlack:
                 call.body.get("channel") == channel or call.path.endswith(f"/{channel}")
             )
 
-        return self._wait(to_channel, 1, f"nothing reached {channel}", timeout)
+        return self._wait(to_channel, count, f"fewer than {count} reached {channel}", timeout)
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Block until `count` calls to `method` were answered (listeners run after the ack)."""
@@ -337,6 +337,18 @@ class MockSlack:
                 return {"ok": True, "channel": channel, "ts": ts, "message": message}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": self._ts()}
+            case "views.open":
+                view = body.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                return {"ok": True, "view": {"id": f"V{next(self._ids):08d}", **(view or {})}}
+            case "conversations.replies":
+                return {"ok": True, "messages": [], "has_more": False}
+            case "usergroups.users.list":
+                return {"ok": True, "users": []}
+            case "chat.getPermalink":
+                ts = str(body.get("message_ts", "")).replace(".", "")
+                link = f"https://example.slack.com/archives/{channel}/p{ts}"
+                return {"ok": True, "channel": channel, "permalink": link}
             case "views.publish":
                 view = body.get("view")
                 view = json.loads(view) if isinstance(view, str) else view

@@ -267,3 +267,27 @@ def in_ephemeral(channel: str = CHANNEL) -> Json:
 
 def in_home() -> Json:
     return {"type": "view", "view_id": "V0HOME0001"}
+
+
+def view_submission(
+    callback_id: str, *, private_metadata: str, values: Json, user: str = PERSON
+) -> Json:
+    """A `view_submission` payload: a modal submitted with its inputs' `values`
+    (`{block_id: {action_id: {...}}}`)."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "user": {"id": user, "username": "pat", "name": "pat", "team_id": TEAM_ID},
+        "api_app_id": API_APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": f"{next(_ids)}.trigger",
+        "view": {
+            "id": f"V{next(_ids):08d}",
+            "type": "modal",
+            "team_id": TEAM_ID,
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "1.abc",
+        },
+    }

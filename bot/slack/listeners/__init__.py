@@ -11,6 +11,7 @@ import re
 from slack_bolt import App
 
 from bot.render.actions import (
+    ASK_EXPERTS,
     FEEDBACK,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -19,14 +20,30 @@ from bot.render.actions import (
     QUIZ_ANSWER,
     QUIZ_NEXT,
     QUIZ_START,
+    SAVE_FROM_EXPERT,
+    SAVE_SHORTCUT,
+    SAVE_VIEW,
     SHARE,
     SHOW_DIAGRAM_IMAGE,
+    TEACH,
+    TEACH_VIEW,
     TOUR_DONE,
     TOUR_STEP,
     indexed,
     with_target,
 )
-from bot.slack.listeners import actions, commands, events, home, installs, onboarding, workflows
+from bot.slack.listeners import (
+    actions,
+    commands,
+    events,
+    experts,
+    home,
+    installs,
+    learning,
+    onboarding,
+    saving,
+    workflows,
+)
 
 
 def register(app: App) -> None:
@@ -35,6 +52,7 @@ def register(app: App) -> None:
     app.event("message", matchers=[events.is_direct_message_from_a_person])(
         events.handle_direct_message
     )
+    app.event("message", matchers=[experts.is_expert_reply])(experts.handle_expert_reply)
     app.event("message", matchers=[events.is_thread_follow_up])(events.handle_thread_follow_up)
     app.event("message")(events.ignore_other_messages)
     app.event("app_home_opened")(home.handle_app_home_opened)
@@ -50,6 +68,13 @@ def register(app: App) -> None:
     app.action(FEEDBACK)(actions.handle_feedback)
     app.action(FEEDBACK_UP)(actions.handle_feedback)
     app.action(FEEDBACK_DOWN)(actions.handle_feedback)
+
+    app.action(TEACH)(learning.handle_teach_click)
+    app.view(TEACH_VIEW)(learning.handle_teach_submission)
+    app.shortcut(SAVE_SHORTCUT)(saving.handle_save_shortcut)
+    app.action(ASK_EXPERTS)(experts.handle_ask_experts)
+    app.action(SAVE_FROM_EXPERT)(saving.handle_save_expert_reply)
+    app.view(SAVE_VIEW)(saving.handle_save_submission)
 
     app.action(indexed(TOUR_STEP))(onboarding.handle_tour_step)
     app.action(TOUR_DONE)(onboarding.handle_tour_done)

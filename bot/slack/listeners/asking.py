@@ -21,19 +21,20 @@ def answer_and_record(
     user_id: str,
     channel_id: str | None,
     only_if_sure: bool = False,
-) -> None:
+) -> Reply | None:
     """Answer `text` through `send` (None for an empty question: show the usage), then record
     how it went: the store is written after the answer is sent, so it never delays one, and
-    even when sending failed. `only_if_sure`: nothing is sent or recorded but an answer."""
+    even when sending failed. `only_if_sure`: nothing is sent or recorded but an answer.
+    Returns the reply sent, if any."""
     started = time.perf_counter()
     question = clean_question(text)
     if not question:
         if not only_if_sure:
             send(None)
-        return
+        return None
     reply = deps.answers.reply_to(question)
     if only_if_sure and reply.band is not Band.ANSWER:
-        return
+        return None
     try:
         send(reply)
     finally:
@@ -50,3 +51,4 @@ def answer_and_record(
                 score=reply.score,
             )
         )
+    return reply

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.core.commands import parse_command
 from bot.core.models import Reply, Subcommand
@@ -15,14 +16,16 @@ from bot.render.screens import command_screen, usage_message
 from bot.slack.delivery import respond_with
 from bot.slack.deps import deps_of
 from bot.slack.listeners.asking import answer_and_record
+from bot.slack.listeners.learning import note_miss
 from bot.slack.listeners.onboarding import start_tour_or_quiz
+from bot.slack.oauth import workspace_of
 from bot.slack.payloads import SlashCommand, parse_payload
 
 COMMAND = "/vmdocker"
 
 
 def handle_vmdocker_command(
-    command: dict[str, Any], respond: Respond, context: BoltContext
+    command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     """`/vmdocker [subcommand or question]`: answered privately through the response_url."""
     deps = deps_of(context)
@@ -31,16 +34,31 @@ def handle_vmdocker_command(
     if parsed.subcommand is Subcommand.ASK:
 
         def send(reply: Reply | None) -> None:
-            message = answer_message(reply, ephemeral=True) if reply else usage_message()
+            experts = bool(deps.experts_channel)
+            message = (
+                answer_message(reply, ephemeral=True, ask_experts=experts)
+                if reply
+                else usage_message()
+            )
             respond_with(respond, message)
 
-        answer_and_record(
+        reply = answer_and_record(
             deps,
             parsed.argument,
             send,
             surface="command",
             user_id=invocation.user_id,
             channel_id=invocation.channel_id,
+        )
+        # The reply was private: a taught answer goes to the asker's DM with the bot.
+        note_miss(
+            deps,
+            client,
+            reply,
+            team_id=workspace_of(context),
+            user_id=invocation.user_id,
+            channel_id=invocation.user_id,
+            thread_ts=None,
         )
         return
     if parsed.subcommand in (Subcommand.TOUR, Subcommand.QUIZ):

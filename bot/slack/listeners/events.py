@@ -20,7 +20,9 @@ from bot.slack.delivery import describe_api_error, post_message, share_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.inbox import reply_sent
 from bot.slack.listeners.asking import answer_and_record
+from bot.slack.listeners.learning import note_miss
 from bot.slack.listeners.onboarding import start_tour_or_quiz
+from bot.slack.oauth import workspace_of
 from bot.slack.payloads import MessageEvent, parse_payload
 
 log = logging.getLogger(__name__)
@@ -38,16 +40,21 @@ def is_direct_message_from_a_person(event: dict[str, Any]) -> bool:
         return False
 
 
-def is_thread_follow_up(event: dict[str, Any]) -> bool:
-    """Matcher: a person's reply inside a channel thread (not the thread's first message)."""
-    if event.get("channel_type") not in ("channel", "group"):
-        return False
+def is_a_persons_reply_in_a_thread(event: dict[str, Any]) -> bool:
+    """A person's reply inside a thread (not the thread's first message)."""
     if not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
         return False
     try:
         return MessageEvent.model_validate(event).from_a_person
     except ValidationError:
         return False
+
+
+def is_thread_follow_up(event: dict[str, Any]) -> bool:
+    """Matcher: a person's reply inside a channel thread (not the thread's first message)."""
+    return event.get("channel_type") in ("channel", "group") and is_a_persons_reply_in_a_thread(
+        event
+    )
 
 
 def answer_in_conversation(
@@ -62,7 +69,7 @@ def answer_in_conversation(
 ) -> None:
     """Answer `message` where it was asked: the answer card first, then the diagram's PNG
     shared in the same thread (or as text if the upload fails). `only_if_sure`: say nothing
-    unless the reply is an answer.
+    unless the reply is an answer. A question not answered outright is kept to be taught.
 
     The picture is the file share alone, not also an image block in the card: that would show it
     twice, and an image block naming a file uploaded a moment before can be refused
@@ -76,13 +83,18 @@ def answer_in_conversation(
             post_message(client, message.channel, usage_message(), thread_ts=thread_ts)
             return
         diagram_as_file = reply.diagram is not None
-        card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
+        card = answer_message(
+            reply,
+            surface=surface,
+            diagram_as_file=diagram_as_file,
+            ask_experts=bool(deps.experts_channel),
+        )
         post_message(client, message.channel, card, thread_ts=thread_ts)
         reply_sent(context)
         if reply.diagram:
             share_diagram(client, message.channel, thread_ts, reply.diagram)
 
-    answer_and_record(
+    reply = answer_and_record(
         deps,
         message.text,
         send,
@@ -90,6 +102,15 @@ def answer_in_conversation(
         user_id=message.user,
         channel_id=message.channel,
         only_if_sure=only_if_sure,
+    )
+    note_miss(
+        deps,
+        client,
+        reply,
+        team_id=workspace_of(context),
+        user_id=message.user,
+        channel_id=message.channel,
+        thread_ts=thread_ts,
     )
 
 
@@ -100,7 +121,12 @@ def handle_app_mention(event: dict[str, Any], client: WebClient, context: BoltCo
     if mention.from_a_person:
         thread_ts = mention.thread_ts or mention.ts
         answer_in_conversation(
-            deps, client, mention, surface="thread", thread_ts=thread_ts, context=context
+            deps,
+            client,
+            mention,
+            surface="thread",
+            thread_ts=thread_ts,
+            context=context,
         )
 
 
@@ -116,7 +142,14 @@ def handle_direct_message(event: dict[str, Any], client: WebClient, context: Bol
         return
     if dm.thread_ts:
         show_working(client, dm.channel, dm.thread_ts)
-    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts, context=context)
+    answer_in_conversation(
+        deps,
+        client,
+        dm,
+        surface="dm",
+        thread_ts=dm.thread_ts,
+        context=context,
+    )
 
 
 def show_working(client: WebClient, channel: str, thread_ts: str) -> None:

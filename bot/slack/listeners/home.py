@@ -1,7 +1,8 @@
 """The Home tab: what the bot does, how to ask, every topic, and the viewer's own progress.
 
 Admins (`ADMIN_USER_IDS`, and whoever installed the app through OAuth) also see usage insights
-of their own workspace: answer rate, misses, most 👎 entries.
+of their own workspace (answer rate, misses, most 👎 entries), answers due for review and drafts
+saved from Slack; editors (`KNOWLEDGE_EDITORS`, admins) the questions to teach.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.answers import today_utc
 from bot.core.insights import compute_insights, window_start
 from bot.core.models import Insights, KnowledgeBase
+from bot.core.reviews import stale_entries
+from bot.render.drafts import MAX_HOME_DRAFTS, render_drafts
 from bot.render.home import personal_home_view, render_admin_insights, render_progress
+from bot.render.learning import MAX_HOME_TEACH, render_stale_entries, render_teachable
 from bot.render.screens import PROMPTS_TITLE, suggested_prompts
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, deps_of
+from bot.slack.oauth import workspace_of
 from bot.slack.payloads import AssistantThreadStarted, HomeOpened, parse_payload
 
 log = logging.getLogger(__name__)
@@ -78,13 +84,28 @@ def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: Bo
         return
     if opened.tab != "home":
         return
+    publish_home(deps, client, opened.user, context)
+
+
+def publish_home(deps: Deps, client: WebClient, user_id: str, context: BoltContext) -> None:
+    """The viewer's Home tab: what everyone sees, their progress, and what their roles add.
+    Published again after an editor teaches or saves, so the lists there stay current."""
     knowledge = deps.answers.knowledge
     personal = render_progress(
-        deps.memory.load_progress(user_id=opened.user, kind="tour"),
-        deps.memory.load_progress(user_id=opened.user, kind="quiz"),
+        deps.memory.load_progress(user_id=user_id, kind="tour"),
+        deps.memory.load_progress(user_id=user_id, kind="quiz"),
         has_tour=knowledge.tour is not None,
         has_quiz=bool(knowledge.quiz),
     )
-    if opened.user in deps.admins or deps.installs.installed_by(opened.user, context):
+    if user_id in deps.admins or deps.installs.installed_by(user_id, context):
         personal += render_admin_insights(admin_insights(deps))
-    client.views_publish(user_id=opened.user, view=personal_home_view(deps.home, personal))
+        personal += render_stale_entries(stale_entries(knowledge, today_utc()))
+        if deps.learning is not None:
+            personal += render_drafts(
+                deps.learning.drafts(team_id=workspace_of(context), limit=MAX_HOME_DRAFTS)
+            )
+    if deps.learning is not None and deps.editors.includes(client, user_id):
+        personal += render_teachable(
+            deps.learning.open_misses(team_id=workspace_of(context), limit=MAX_HOME_TEACH)
+        )
+    client.views_publish(user_id=user_id, view=personal_home_view(deps.home, personal))
