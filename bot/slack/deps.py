@@ -18,7 +18,7 @@ from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
-from bot.slack.delivery import describe_api_error
+from bot.slack.delivery import DiagramKey, DiagramUploads, describe_api_error
 from bot.slack.metrics import knowledge_loaded
 from bot.store.memory import Memory
 
@@ -74,12 +74,13 @@ class OnboardingChannels:
 
 @dataclass(frozen=True)
 class Deps:
-    """The answers, the store, onboarding and the settings listeners read."""
+    """The answers, the store, onboarding, uploaded diagrams and the settings listeners read."""
 
     answers: Answers
     memory: Memory
     onboarding: Onboarding
     channels: OnboardingChannels
+    uploads: DiagramUploads  # kept across reloads: its keys name the knowledge version
     admins: frozenset[str] = frozenset()
     greeting: Literal["ephemeral", "dm"] = "ephemeral"
     home: dict[str, Any] = field(default_factory=dict)
@@ -99,10 +100,15 @@ class Deps:
             memory=memory,
             onboarding=Onboarding(answers),
             channels=OnboardingChannels(onboarding_channels),
+            uploads=DiagramUploads(memory),
             admins=frozenset(admins),
             greeting=greeting,
             home=home_view(answers.knowledge),  # the part everyone gets: built once
         )
+
+    def diagram_key(self, team_id: str | None, diagram_id: str) -> DiagramKey:
+        """Which upload of a diagram serves in that workspace, for the knowledge serving now."""
+        return DiagramKey(team_id or "", diagram_id, self.answers.knowledge.version)
 
 
 class Serving:

@@ -44,6 +44,7 @@ from bot.store.schema import (
     progress,
     questions,
     schema_version,
+    uploaded_files,
 )
 
 log = logging.getLogger(__name__)
@@ -336,6 +337,31 @@ class Store:
             state=state,
             updated_at=self._clock(),
         )
+
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        """Remember the id of the file uploaded to workspace `team_id` for `name` at `version`."""
+        self._upsert(
+            uploaded_files,
+            ["team_id", "name", "version"],
+            team_id=team_id,
+            name=name,
+            version=version,
+            file_id=file_id,
+            uploaded_at=self._clock(),
+        )
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        """The id of the file uploaded to that workspace for `name` at `version`, if any."""
+        query = select(uploaded_files.c.file_id).where(
+            uploaded_files.c.team_id == team_id,
+            uploaded_files.c.name == name,
+            uploaded_files.c.version == version,
+        )
+        with self._reading() as connection:
+            file_id: str | None = connection.scalar(query)
+        return file_id
 
     def purge(self, *, older_than_days: int) -> int:
         """Delete questions, votes, progress and event ids older than that; return rows deleted.

@@ -56,6 +56,16 @@ class Memory(Protocol):
         """Keep a person's place in the tour or quiz (for the Home tab)."""
         ...
 
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        """Keep the id of a file uploaded to a workspace, for every worker to reuse."""
+        ...
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        """The id of a file uploaded to that workspace for `name` at `version` (None: none)."""
+        ...
+
 
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` event ids; logs questions and votes."""
@@ -115,3 +125,11 @@ class InProcessMemory:
 
     def usage(self, *, since: datetime) -> Usage | None:
         return None  # without the store, questions are only logged
+
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        """Nothing to do: the app keeps uploaded file ids in-process on its own."""
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        return None

@@ -96,6 +96,16 @@ answered_threads = Table(
     Column("replied_at", DateTime, nullable=False, index=True),
 )
 
+uploaded_files = Table(
+    "vmdocker_uploaded_files",
+    METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True),
+    Column("name", String(ENTRY_ID), primary_key=True),
+    Column("version", String(64), primary_key=True),  # which content: a new one, a new file
+    Column("file_id", String(SLACK_ID), nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -114,7 +124,12 @@ def _answered_threads(connection: Connection) -> None:
     answered_threads.create(connection, checkfirst=True)
 
 
+def _uploaded_files(connection: Connection) -> None:
+    uploaded_files.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
+    Migration(6, "files uploaded once per workspace and reused", _uploaded_files),
 ]

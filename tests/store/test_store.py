@@ -205,7 +205,7 @@ def test_an_old_database_runs_only_the_steps_it_lacks(
     assert "locale" in columns
     with store.engine.connect() as connection:
         versions = connection.scalars(select(store_schema.schema_version.c.version)).all()
-    assert sorted(versions) == [*range(1, step + 1)]
+    assert sorted(versions) == [migration.version for migration in steps]
 
 
 def test_a_table_locked_elsewhere_fails_the_call_within_the_lock_timeout(
@@ -223,3 +223,13 @@ def test_a_table_locked_elsewhere_fails_the_call_within_the_lock_timeout(
             ask(store, "blocked?", "none")
         holder.rollback()
     ask(store, "free again", "none")
+
+
+def test_an_uploaded_file_is_remembered_per_workspace_name_and_version(store: Store) -> None:
+    store.remember_uploaded_file(team_id="T1", name="layers", version="v1", file_id="F1")
+    assert store.uploaded_file(team_id="T1", name="layers", version="v1") == "F1"
+    assert store.uploaded_file(team_id="T2", name="layers", version="v1") is None
+    assert store.uploaded_file(team_id="T1", name="layers", version="v2") is None
+    assert store.uploaded_file(team_id="T1", name="boot", version="v1") is None
+    store.remember_uploaded_file(team_id="T1", name="layers", version="v1", file_id="F2")
+    assert store.uploaded_file(team_id="T1", name="layers", version="v1") == "F2"  # re-uploaded

@@ -67,15 +67,16 @@ def answer_in_conversation(
     *,
     surface: Surface,
     thread_ts: str | None,
+    team_id: str | None,
     only_if_sure: bool = False,
 ) -> None:
-    """Answer `message` where it was asked: the answer card first, then the diagram's PNG
-    shared in the same thread (or as text if the upload fails). `only_if_sure`: say nothing
-    unless the reply is an answer.
+    """Answer `message` where it was asked: the answer card first, then the diagram's PNG in
+    the same thread (the workspace `team_id`'s upload of it, or as text if the upload fails).
+    `only_if_sure`: say nothing unless the reply is an answer.
 
-    The picture is the file share alone, not also an image block in the card: that would show it
-    twice, and an image block naming a file uploaded a moment before can be refused
-    (`invalid_blocks`), which would lose the whole answer."""
+    The picture travels in its own message, never in the card: an image block naming a file
+    Slack refuses (`invalid_blocks`: deleted, or uploaded a moment before) would lose the whole
+    answer."""
     assert message.user is not None  # callers pass only messages typed by people
 
     def send(reply: Reply | None) -> None:
@@ -88,7 +89,14 @@ def answer_in_conversation(
         card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
         post_message(client, message.channel, card, thread_ts=thread_ts)
         if reply.diagram:
-            share_diagram(client, message.channel, thread_ts, reply.diagram)
+            share_diagram(
+                client,
+                deps.uploads,
+                deps.diagram_key(team_id, reply.diagram.id),
+                channel=message.channel,
+                thread_ts=thread_ts,
+                spec=reply.diagram,
+            )
 
     answer_and_record(
         deps,
@@ -109,7 +117,9 @@ def handle_app_mention(
     mention = parse_payload(MessageEvent, event)
     if mention.from_a_person and first_delivery(deps, body):
         thread_ts = mention.thread_ts or mention.ts
-        answer_in_conversation(deps, client, mention, surface="thread", thread_ts=thread_ts)
+        answer_in_conversation(
+            deps, client, mention, surface="thread", thread_ts=thread_ts, team_id=context.team_id
+        )
 
 
 def handle_direct_message(
@@ -128,7 +138,9 @@ def handle_direct_message(
         return
     if dm.thread_ts:
         show_working(client, dm.channel, dm.thread_ts)
-    answer_in_conversation(deps, client, dm, surface="dm", thread_ts=dm.thread_ts)
+    answer_in_conversation(
+        deps, client, dm, surface="dm", thread_ts=dm.thread_ts, team_id=context.team_id
+    )
 
 
 def show_working(client: WebClient, channel: str, thread_ts: str) -> None:
@@ -160,7 +172,13 @@ def handle_thread_follow_up(
         return
     if first_delivery(deps, body):
         answer_in_conversation(
-            deps, client, message, surface="thread", thread_ts=message.thread_ts, only_if_sure=True
+            deps,
+            client,
+            message,
+            surface="thread",
+            thread_ts=message.thread_ts,
+            team_id=context.team_id,
+            only_if_sure=True,
         )
 
 
