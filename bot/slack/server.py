@@ -41,6 +41,7 @@ from bot.slack.app import (
     LISTENER_THREADS,
     build_app,
     build_client,
+    freeze_long_lived_objects,
     load_answers,
     open_store_for,
     reload_on_hangup,
@@ -333,6 +334,7 @@ def create_app() -> HttpApp:
     configure_logging(settings)
     http_app = build_http_app(settings)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
+    freeze_long_lived_objects()
     return http_app
 
 

@@ -14,7 +14,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import Settings
 from bot.core.answers import Answers
-from bot.slack.app import build_app, open_store_for, reload_on_hangup, serving_for
+from bot.slack.app import (
+    build_app,
+    freeze_long_lived_objects,
+    open_store_for,
+    reload_on_hangup,
+    serving_for,
+)
 from bot.slack.deps import Serving
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,7 @@ def run_socket_mode(settings: Settings, answers: Answers) -> None:
     handler = socket_mode_handler(settings, answers, serving)
     signal.signal(signal.SIGTERM, _interrupt)
     reload_on_hangup(serving, settings)
+    freeze_long_lived_objects()
     log.info("connecting to Slack in Socket Mode")
     try:
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
