@@ -31,7 +31,6 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings, load_settings
@@ -48,14 +47,10 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
-from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
-from bot.store.resilient import ResilientStore
+from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
+from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"  # alive: the knowledge is loaded
-READY_PATH = "/readyz"  # ready: knowledge, store and Slack all answer
-METRICS_PATH = "/metrics"  # Prometheus text format
-SLACK_CHECK_TTL_S = 30.0
 APP_FACTORY = "bot.slack.server:create_app"
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
@@ -66,7 +61,6 @@ LISTENER_MAX_WAIT = 0.05
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
 
 T = TypeVar("T")
-Clock = Callable[[], float]
 Scope = dict[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -190,41 +184,6 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
-class Readiness:
-    """What `/readyz` checks: the knowledge is loaded, the store answers, and Slack answers
-    `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little)."""
-
-    def __init__(
-        self, serving: Serving, store: ResilientStore, client: WebClient, clock: Clock
-    ) -> None:
-        self.serving = serving
-        self.store = store
-        self.client = client
-        self.clock = clock
-        self._slack_ok = False
-        self._slack_checked_at: float | None = None
-
-    def slack_reachable(self) -> bool:
-        now = self.clock()
-        if self._slack_checked_at is None or now - self._slack_checked_at > SLACK_CHECK_TTL_S:
-            try:
-                self._slack_ok = bool(self.client.auth_test().get("ok"))
-            except Exception as error:  # any failure to reach Slack means not ready
-                log.warning("readiness: Slack not reachable: %r", error)
-                self._slack_ok = False
-            self._slack_checked_at = now
-        return self._slack_ok
-
-    def check(self) -> dict[str, Any]:
-        knowledge = self.serving.deps.answers.knowledge
-        return {
-            "version": knowledge.version,
-            "entries": len(knowledge.entries),
-            "store": self.store.ping(),
-            "slack": self.slack_reachable(),
-        }
-
-
 class HttpApp:
     """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
     checked it (size, then signature): a refused request costs one short log line, never its
@@ -249,13 +208,12 @@ class HttpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan: lasts as long as the server
             await self.slack(scope, receive, send)
-        elif scope["path"] == HEALTH_PATH:
-            await self._health(scope, send)
-        elif scope["path"] == READY_PATH:
-            await self._ready(send)
-        elif scope["path"] == METRICS_PATH:
-            body, content_type = exposition()
-            await _send_bytes(send, 200, body, content_type)
+        elif scope["path"] in PROBE_PATHS:
+            loop = asyncio.get_running_loop()  # /readyz may wait on Slack: off the event loop
+            answer = await loop.run_in_executor(
+                self.slack.executor, answer_probe, scope["method"], scope["path"], self.readiness
+            )
+            await _send_bytes(send, *answer)
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
             await _send(send, 404, {"error": "not found"})
         else:
@@ -282,20 +240,6 @@ class HttpApp:
             valid = False
         if not valid:
             raise Refused(401, f"bad or missing signature ({len(body):,} bytes)")
-
-    async def _ready(self, send: Send) -> None:
-        """200 when the knowledge, the store and Slack are all there; 503 and which is not."""
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.slack.executor, self.readiness.check)
-        ready = bool(found["entries"]) and found["store"] and found["slack"]
-        await _send(send, 200 if ready else 503, {"ready": ready, **found})
-
-    async def _health(self, scope: Scope, send: Send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await _send(send, 405, {"error": "method not allowed"})
-            return
-        entries = len(self.serving.deps.answers.knowledge.entries)
-        await _send(send, 200, {"status": "ok", "entries": entries})
 
 
 async def _send(send: Send, status: int, body: dict[str, Any]) -> None:

@@ -2,37 +2,58 @@
 
 Bolt's built-in Socket Mode client asks `apps.connections.open` (with the app-level token) for
 a WebSocket URL, acknowledges every envelope by its `envelope_id`, and reconnects on its own.
+With HEALTH_PORT set, the health probes of HTTP mode are answered on that port
+(`bot.slack.health`).
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import time
+from http.server import ThreadingHTTPServer
 from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.core.answers import Answers
 from bot.slack.app import (
     build_app,
+    build_client,
     freeze_long_lived_objects,
     open_store_for,
     reload_on_hangup,
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.health import Readiness, serve_probes
+from bot.store.resilient import ResilientStore
 
 log = logging.getLogger(__name__)
 
 
 def socket_mode_handler(
-    settings: Settings, answers: Answers, serving: Serving | None = None
+    settings: Settings,
+    answers: Answers,
+    serving: Serving | None = None,
+    client: WebClient | None = None,
 ) -> SocketModeHandler:
     """The app (remembering in the store) and its Socket Mode connection, not yet connected."""
     serving = serving or serving_for(settings, answers, open_store_for(settings))
-    app = build_app(settings, serving=serving)
+    app = build_app(settings, client=client, serving=serving)
     return SocketModeHandler(app, settings.slack_app_token, logger=log)
+
+
+def start_probes(
+    settings: Settings, serving: Serving, store: ResilientStore, client: WebClient
+) -> ThreadingHTTPServer | None:
+    """With HEALTH_PORT set, answer /healthz, /readyz and /metrics there (`serve_probes`)."""
+    if settings.health_port is None:
+        return None
+    readiness = Readiness(serving, store, client, time.monotonic)
+    return serve_probes(readiness, settings.health_host, settings.health_port)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -41,9 +62,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def run_socket_mode(settings: Settings, answers: Answers) -> None:
     """Connect and serve until Ctrl-C or SIGTERM (a process manager's stop), then disconnect.
-    SIGHUP reloads the knowledge."""
-    serving = serving_for(settings, answers, open_store_for(settings))
-    handler = socket_mode_handler(settings, answers, serving)
+    SIGHUP reloads the knowledge; HEALTH_PORT, when set, answers the health probes."""
+    store = open_store_for(settings)
+    client = build_client(settings)
+    serving = serving_for(settings, answers, store)
+    handler = socket_mode_handler(settings, answers, serving, client)
+    probes = start_probes(settings, serving, store, client)
     signal.signal(signal.SIGTERM, _interrupt)
     reload_on_hangup(serving, settings)
     freeze_long_lived_objects()
@@ -52,3 +76,6 @@ def run_socket_mode(settings: Settings, answers: Answers) -> None:
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        if probes is not None:
+            probes.shutdown()
+            probes.server_close()
