@@ -51,7 +51,14 @@ import uvloop
 
 from tests.support import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer
 from tests.support.mock_api import DELIVERIES, RESPONSE_URL
-from tests.support.serve_process import READY_TIMEOUT, Served, free_port, serve_env, serving
+from tests.support.serve_process import (
+    READY_TIMEOUT,
+    Served,
+    free_port,
+    process_cpu_seconds,
+    serve_env,
+    serving,
+)
 from tests.support.signed import mention
 
 QUESTIONS = [
@@ -284,14 +291,8 @@ async def open_loop(port: int, samples: list[Sample], rate: float) -> None:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` and its children (the uvicorn workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for process in [str(pid), *children]:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+    """User + system CPU of `pid` and its children (the uvicorn workers)."""
+    return sum(process_cpu_seconds(pid).values())
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -24,7 +24,12 @@ import urllib.request
 from pathlib import Path
 
 from tests.support import SIGNING_SECRET, MockSlack
-from tests.support.serve_process import READY_TIMEOUT, free_port, serve_env
+from tests.support.serve_process import (
+    READY_TIMEOUT,
+    free_port,
+    process_cpu_seconds,
+    serve_env,
+)
 
 BIN = Path(sys.executable).parent
 YARDSTICK = [sys.executable, "-c", "import rapidfuzz, pydantic, yaml, numpy"]
@@ -47,8 +52,10 @@ def ready(url: str) -> bool:
         return False
 
 
-def seconds_to_ready(env: dict[str, str], workers: int, cwd: Path) -> float:
-    """From launching `vmdocker serve` to its first 200 on /readyz; then it is stopped."""
+def seconds_to_ready(env: dict[str, str], workers: int, cwd: Path) -> tuple[float, float]:
+    """From launching `vmdocker serve` to its first 200 on /readyz, and the CPU seconds its
+    critical path used by then (the parent's, plus its busiest worker's, which run side by
+    side): a figure that a machine busy with other work changes less. Then it is stopped."""
     port = free_port()
     command = [str(BIN / "vmdocker"), "serve", "--port", str(port), "--workers", str(workers)]
     started = time.perf_counter()
@@ -60,7 +67,10 @@ def seconds_to_ready(env: dict[str, str], workers: int, cwd: Path) -> float:
             if process.poll() is not None or time.perf_counter() - started > READY_TIMEOUT:
                 raise RuntimeError(f"vmdocker serve never got ready (exit {process.returncode})")
             time.sleep(POLL_S)
-        return time.perf_counter() - started
+        wall = time.perf_counter() - started
+        used = process_cpu_seconds(process.pid)
+        parent = used.pop(process.pid)
+        return wall, parent + max(used.values(), default=0.0)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -71,7 +81,9 @@ def time_to_ready(runs: int, workers: int) -> None:
         env = serve_env(
             mock.api_url, SIGNING_SECRET, f"sqlite:///{scratch}/store.sqlite3", LOG_LEVEL="ERROR"
         )
-        times = [seconds_to_ready(env, workers, Path(scratch)) for _ in range(runs)]
+        runs_done = [seconds_to_ready(env, workers, Path(scratch)) for _ in range(runs)]
+    times = [wall for wall, _ in runs_done]
+    cpu = statistics.median(cpu for _, cpu in runs_done)
     median = statistics.median(times)
     verdict = "meets" if median < READY_GOAL_S else "misses"
     print(f"vmdocker serve --workers {workers}, launch to /readyz 200, {runs} runs; seconds")
@@ -80,6 +92,7 @@ def time_to_ready(runs: int, workers: int) -> None:
         f"({verdict} the goal of under {READY_GOAL_S:g} s; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
+    print(f"  CPU on the critical path (parent + busiest worker), median: {cpu:.2f}")
 
 
 def main() -> None:
