@@ -25,7 +25,7 @@ from bot.config import (
     require,
 )
 from bot.core.answers import Answers
-from bot.core.knowledge import KnowledgeError
+from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
 from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
@@ -133,7 +133,7 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace, answers: Answers) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
     from bot.slack.server import serve
 
@@ -329,12 +329,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vmdocker: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings)
+    answers: Answers | None = None
     try:
-        answers = Answers.load(
-            settings.knowledge_dir,
-            answer_threshold=settings.match_answer_threshold,
-            suggest_threshold=settings.match_suggest_threshold,
-        )
+        if args.handler is cmd_serve:
+            # Its workers load the knowledge for themselves: here it is only checked, without
+            # building a matcher this process never uses (a third of a second on the way to
+            # ready, most of it importing wordfreq).
+            load_knowledge(settings.knowledge_dir)
+        else:
+            answers = Answers.load(
+                settings.knowledge_dir,
+                answer_threshold=settings.match_answer_threshold,
+                suggest_threshold=settings.match_suggest_threshold,
+            )
     except KnowledgeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -346,6 +353,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     args.settings = settings  # run and serve hand them on to Slack
     try:
-        return int(args.handler(args, answers))
+        return cmd_serve(args) if answers is None else int(args.handler(args, answers))
     except BrokenPipeError:
         return 0
