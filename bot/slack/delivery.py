@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.models import DiagramSpec
 from bot.render.blocks import MAX_ALT_TEXT, BlockMessage, clip
 from bot.render.images import render_diagram_png
-from bot.render.screens import diagram_file_message, diagram_text_message
+from bot.render.screens import diagram_file_message
 from bot.store.memory import Memory
 
 log = logging.getLogger(__name__)
@@ -228,21 +228,6 @@ def show_diagram(
             return False
         uploads.remember(key, file_id)
         return True
-
-
-def share_diagram(
-    client: WebClient,
-    uploads: DiagramUploads,
-    key: DiagramKey,
-    *,
-    channel: str,
-    thread_ts: str | None,
-    spec: DiagramSpec,
-) -> None:
-    """Show the diagram's PNG in the conversation (`show_diagram`); when that fails, post the
-    diagram drawn as text there instead."""
-    if not show_diagram(client, uploads, key, channel=channel, thread_ts=thread_ts, spec=spec):
-        post_message(client, channel, diagram_text_message(spec), thread_ts=thread_ts)
 
 
 def respond_with(

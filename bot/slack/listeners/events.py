@@ -15,8 +15,8 @@ from bot.core.commands import parse_command
 from bot.core.models import Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
-from bot.render.screens import usage_message
-from bot.slack.delivery import describe_api_error, post_message, share_diagram
+from bot.render.screens import diagram_text_message, usage_message
+from bot.slack.delivery import describe_api_error, post_message, show_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.listeners.asking import answer_and_record
 from bot.slack.listeners.onboarding import start_tour_or_quiz
@@ -88,15 +88,16 @@ def answer_in_conversation(
         diagram_as_file = reply.diagram is not None
         card = answer_message(reply, surface=surface, diagram_as_file=diagram_as_file)
         post_message(client, message.channel, card, thread_ts=thread_ts)
-        if reply.diagram:
-            share_diagram(
-                client,
-                deps.uploads,
-                deps.diagram_key(team_id, reply.diagram.id),
-                channel=message.channel,
-                thread_ts=thread_ts,
-                spec=reply.diagram,
-            )
+        if reply.diagram and not show_diagram(
+            client,
+            deps.uploads,
+            deps.diagram_key(team_id, reply.diagram.id),
+            channel=message.channel,
+            thread_ts=thread_ts,
+            spec=reply.diagram,
+        ):
+            diagram = diagram_text_message(reply.diagram)
+            post_message(client, message.channel, diagram, thread_ts=thread_ts)
 
     answer_and_record(
         deps,
