@@ -128,8 +128,12 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
         return cmd_console(args, answers)
     from bot.slack.socket_mode import run_socket_mode
 
-    with contextlib.suppress(KeyboardInterrupt):
-        run_socket_mode(settings, answers)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_socket_mode(settings, answers)
+    except SettingsError as error:  # found only on starting: HEALTH_PORT taken
+        print(f"vmdocker: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

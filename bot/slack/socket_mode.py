@@ -17,7 +17,7 @@ from types import FrameType
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.core.answers import Answers
 from bot.slack.app import (
     build_app,
@@ -49,11 +49,16 @@ def socket_mode_handler(
 def start_probes(
     settings: Settings, serving: Serving, store: ResilientStore, client: WebClient
 ) -> ThreadingHTTPServer | None:
-    """With HEALTH_PORT set, answer /healthz, /readyz and /metrics there (`serve_probes`)."""
+    """With HEALTH_PORT set, answer /healthz, /readyz and /metrics there (`serve_probes`).
+    Raises SettingsError when that port cannot be listened on."""
     if settings.health_port is None:
         return None
     readiness = Readiness(serving, store, client, time.monotonic)
-    return serve_probes(readiness, settings.health_host, settings.health_port)
+    try:
+        return serve_probes(readiness, settings.health_host, settings.health_port)
+    except OSError as error:
+        where = f"{settings.health_host}:{settings.health_port}"
+        raise SettingsError(f"HEALTH_PORT: cannot listen on {where}: {error.strerror}") from None
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

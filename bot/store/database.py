@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Connection,
@@ -286,7 +286,7 @@ class Store:
         }
         return statement.on_conflict_do_update(index_elements=sorted(keys), set_=changes)
 
-    def _prepared(self, kind: str, table: Table) -> Executable:
+    def _prepared(self, kind: Literal["once", "upsert"], table: Table) -> Executable:
         statement = self._statements.get((kind, table.name))
         if statement is None:
             build = self._upsert_statement if kind == "upsert" else self._insert_once_statement

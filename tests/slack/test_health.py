@@ -4,6 +4,7 @@ mean on `vmdocker serve`'s port; anything else is refused."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from bot.core.answers import Answers
 from bot.slack.app import open_store_for, serving_for
 from bot.slack.health import Readiness, serve_probes
 from tests.support import Failure, MockSlack
+from tests.support.cli import vmdocker
 from tests.support.harness import harness_settings
 
 
@@ -80,3 +82,22 @@ def test_other_paths_and_methods_are_refused(probes: tuple[str, Readiness]) -> N
     assert fetch(base + "/slack/events", "POST")[0] == 404  # Socket Mode takes no events here
     assert fetch(base + "/nothing")[0] == 404
     assert fetch(base + "/healthz", "POST")[0] == 405
+
+
+def test_socket_mode_stops_with_one_line_when_the_health_port_is_taken(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_APP_TOKEN": "xapp-1-test",
+            "SLACK_API_URL": mock.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+            "HEALTH_PORT": str(taken.getsockname()[1]),
+        }
+        result = vmdocker("run", env=env)
+    assert result.returncode == 2
+    assert "configuration error: HEALTH_PORT: cannot listen on 127.0.0.1:" in result.stderr
+    assert not mock.calls_to("apps.connections.open")  # it never connected
