@@ -452,7 +452,7 @@ def main() -> int:
                 uvloop.run(replies_in(mock, warmup, REPLY_TIMEOUT))
                 if args.peer:
                     with bare_bolt(env, args.workers) as peer:
-                        peer_warmup = build_samples(mock, args.warmup, "V")
+                        peer_warmup = build_samples(mock, args.warmup, "P")
                         uvloop.run(closed_loop(peer.port, peer_warmup, 10))
                         ours, bare, arrivals = compare_with_peer(args, mock, served, peer)
                     met = print_comparison(ours, bare, arrivals, args)
