@@ -201,6 +201,27 @@ def test_show_as_image_uploads_the_png_into_the_channel(slack: Harness, answers:
     assert slack.mock.calls_to(UPLOAD)
 
 
+def test_show_as_image_twice_uploads_once_and_shows_that_file_again(
+    slack: Harness, answers: Answers
+) -> None:
+    name = next(iter(answers.knowledge.diagrams))
+    for _ in range(2):
+        click = button_click(
+            f"{SHOW_DIAGRAM_IMAGE}:{name}",
+            name,
+            response_url=slack.mock.response_url(),
+            container=in_ephemeral(),
+        )
+        slack.send_click(click)
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)  # both clicks handled
+    [upload] = slack.mock.calls_to(UPLOAD)
+    [shown] = slack.mock.calls_to("chat.postMessage")
+    assert shown.body["channel"] == CHANNEL
+    assert (shown.blocks or [])[0]["slack_file"] == {"id": upload.path.rsplit("/", 1)[-1]}
+    assert_valid_delivery(shown)
+    assert not slack.mock.calls_to(RESPONSE_URL)  # no "couldn't post the picture"
+
+
 def test_show_as_image_where_the_bot_cannot_post_explains_privately(
     slack: Harness, answers: Answers
 ) -> None:
