@@ -16,10 +16,16 @@ For each it prints requests per second acked and replied, p50/p99 time to the HT
 p50/p99 time until the reply reached the mock. Slack's limit for the ack is 3 s; the target
 is p99 under 100 ms at 50 concurrent requests. Loopback only, bounded in count and time.
 
+`--peer bare-bolt` instead compares, in the same run, bursts sent in turn to vmdocker and to a
+minimal Bolt app that acks inline and does nothing else (`benchmarks.bare_bolt`, as many
+workers): ack p50/p99 of each and their ratio ours / bare (goal: 1.5 at most), and the server
+CPU (its processes' user + system time, from /proc) per answered request (goal: 3 ms at most).
+
 Run it as a module from the repository root, so the test harness imports as a package:
 
     .venv/bin/python -m benchmarks.bench_http [--workers 2] [--concurrency 50]
         [--requests 1000] [--rate 100 --seconds 10] [--scenarios burst,closed,open]
+    .venv/bin/python -m benchmarks.bench_http --peer bare-bolt [--requests 1000]
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from multiprocessing.connection import Connection
@@ -42,7 +51,14 @@ import uvloop
 
 from tests.support import SIGNING_SECRET, Call, MockSlack, SignedRequest, Signer
 from tests.support.mock_api import DELIVERIES, RESPONSE_URL
-from tests.support.serve_process import Served, serve_env, serving
+from tests.support.serve_process import (
+    READY_TIMEOUT,
+    Served,
+    free_port,
+    process_cpu_seconds,
+    serve_env,
+    serving,
+)
 from tests.support.signed import mention
 
 QUESTIONS = [
@@ -59,6 +75,8 @@ QUESTIONS = [
 
 RUN = uuid.uuid4().hex[:8].upper()
 REPLY_TIMEOUT = 30.0  # seconds for a scenario's last reply to reach the mock
+PEER_GOAL_RATIO = 1.5  # ack p50 and p99, ours / bare Bolt's
+CPU_GOAL_MS = 3.0  # server CPU per answered request
 
 
 class TimedMock(MockSlack):
@@ -273,14 +291,8 @@ async def open_loop(port: int, samples: list[Sample], rate: float) -> None:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` and its children (the uvicorn workers), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for process in [str(pid), *children]:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+    """User + system CPU of `pid` and its children (the uvicorn workers)."""
+    return sum(process_cpu_seconds(pid).values())
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -312,6 +324,100 @@ def run_scenario(name: str, args: argparse.Namespace, mock: MockProcess, served:
     return Outcome(name, offered, samples, mock.arrivals(), cpu)
 
 
+@contextmanager
+def bare_bolt(env: dict[str, str], workers: int) -> Iterator[Served]:
+    """`benchmarks.bare_bolt` on a free port, up once it answers HTTP; stopped after."""
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.bare_bolt", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    peer = Served(process, port)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            try:
+                peer.get("/")  # 404: listening
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("benchmarks.bare_bolt did not start") from None
+                time.sleep(0.05)
+        yield peer
+    finally:
+        peer.stop()
+
+
+@dataclass
+class Side:
+    """One server of the comparison: its bursts' samples and the CPU its processes used."""
+
+    name: str
+    served: Served
+    samples: list[Sample]
+    cpu: float = 0.0
+
+    def acks(self) -> list[float]:
+        return [(sample.acked - sample.sent) * 1000 for sample in self.samples]
+
+
+def compare_with_peer(
+    args: argparse.Namespace, mock: MockProcess, ours: Served, peer: Served
+) -> tuple[Side, Side, dict[str, float]]:
+    """Bursts of `--concurrency`, to each server in turn (ABBA order, so neither always goes
+    first after a pause), until each got `--requests`. Ours is waited on until every reply
+    arrived; the peer sends none."""
+    sides = [Side("vmdocker", ours, []), Side("bare Bolt", peer, [])]
+    rounds = max(1, args.requests // args.concurrency)
+    started = {side.name: tree_cpu_seconds(side.served.process.pid) for side in sides}
+    for index in range(rounds):
+        for side in sides if index % 2 == 0 else sides[::-1]:
+            burst = build_samples(mock, args.concurrency, f"{side.name[0].upper()}{index:03d}")
+
+            async def send(burst: list[Sample] = burst, side: Side = side) -> None:
+                await asyncio.gather(*(post(side.served.port, sample) for sample in burst))
+                if side.served is ours:
+                    await replies_in(mock, burst, REPLY_TIMEOUT)
+
+            uvloop.run(send())
+            side.samples.extend(burst)
+    for side in sides:
+        side.cpu = tree_cpu_seconds(side.served.process.pid) - started[side.name]
+    return sides[0], sides[1], mock.arrivals()
+
+
+def print_comparison(
+    ours: Side, peer: Side, arrivals: dict[str, float], args: argparse.Namespace
+) -> bool:
+    """The two sides' ack times, their ratios and the CPU per request; True if all goals met."""
+    print(
+        f"{len(ours.samples)} requests to each, in alternating bursts of {args.concurrency} "
+        f"(half /vmdocker, half app_mention), {args.workers} workers each; ack = from sending "
+        f"to the HTTP response, in ms"
+    )
+    print(f"{'':10} {'ack p50':>8} {'p99':>7} {'max':>7} {'!200':>5} {'cpu ms/request':>15}")
+    answered = sum(1 for sample in ours.samples if reply_arrival(arrivals, sample) is not None)
+    for side, count in ((ours, answered), (peer, len(peer.samples))):
+        not_ok = sum(1 for sample in side.samples if sample.status != 200)
+        cpu = side.cpu / max(1, count) * 1000
+        print(f"{side.name:10} {quantiles(side.acks())} {not_ok:5} {cpu:15.2f}")
+    p50 = percentile(ours.acks(), 0.5) / percentile(peer.acks(), 0.5)
+    p99 = percentile(ours.acks(), 0.99) / percentile(peer.acks(), 0.99)
+    cpu_ms = ours.cpu / max(1, answered) * 1000
+    print(f"ours/bare  {p50:8.2f} {p99:7.2f}   (goal: {PEER_GOAL_RATIO} at most each)")
+    print(
+        f"vmdocker server CPU per answered request: {cpu_ms:.2f} ms ({answered} of "
+        f"{len(ours.samples)} answered; goal: {CPU_GOAL_MS} ms at most)"
+    )
+    return (
+        max(p50, p99) <= PEER_GOAL_RATIO and cpu_ms <= CPU_GOAL_MS and answered == len(ours.samples)
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="`vmdocker serve --workers`")
@@ -324,6 +430,9 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=120, help="per scenario's sending")
     parser.add_argument(
         "--database-url", help="the store (default: a fresh SQLite file in a temporary folder)"
+    )
+    parser.add_argument(
+        "--peer", choices=["bare-bolt"], help="instead of the scenarios: bursts, side by side"
     )
     args = parser.parse_args()
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
@@ -341,6 +450,18 @@ def main() -> int:
                 warmup = build_samples(mock, args.warmup, "W")
                 uvloop.run(closed_loop(served.port, warmup, 10))
                 uvloop.run(replies_in(mock, warmup, REPLY_TIMEOUT))
+                if args.peer:
+                    with bare_bolt(env, args.workers) as peer:
+                        peer_warmup = build_samples(mock, args.warmup, "P")
+                        uvloop.run(closed_loop(peer.port, peer_warmup, 10))
+                        ours, bare, arrivals = compare_with_peer(args, mock, served, peer)
+                    met = print_comparison(ours, bare, arrivals, args)
+                    errors = [line for line in log.read_text().splitlines() if "ERROR" in line]
+                    print(
+                        f"server log ERROR lines: {len(errors)}; load average "
+                        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+                    )
+                    return 0 if met else 1
                 for name in names:
                     outcomes.append(run_scenario(name, args, mock, served))
                 errors = [line for line in log.read_text().splitlines() if "ERROR" in line]

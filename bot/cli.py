@@ -26,7 +26,7 @@ from bot.config import (
     require,
 )
 from bot.core.answers import Answers
-from bot.core.knowledge import KnowledgeError
+from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
 from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
@@ -352,12 +352,16 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
         return cmd_console(args, answers)
     from bot.slack.socket_mode import run_socket_mode
 
-    with contextlib.suppress(KeyboardInterrupt):
-        run_socket_mode(settings, answers)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_socket_mode(settings, answers)
+    except SettingsError as error:  # found only on starting: HEALTH_PORT taken
+        print(f"vmdocker: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 
-def cmd_serve(args: argparse.Namespace, answers: Answers) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
     from bot.slack.server import serve
 
@@ -594,12 +598,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vmdocker: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings)
+    answers: Answers | None = None
     try:
-        answers = Answers.load(
-            settings.knowledge_dir,
-            answer_threshold=settings.match_answer_threshold,
-            suggest_threshold=settings.match_suggest_threshold,
-        )
+        if args.handler is cmd_serve:
+            # Its workers load the knowledge for themselves: here it is only checked, without
+            # building a matcher this process never uses (a third of a second on the way to
+            # ready, most of it importing wordfreq).
+            load_knowledge(settings.knowledge_dir)
+        else:
+            answers = Answers.load(
+                settings.knowledge_dir,
+                answer_threshold=settings.match_answer_threshold,
+                suggest_threshold=settings.match_suggest_threshold,
+            )
     except KnowledgeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -611,6 +622,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     args.settings = settings  # run and serve hand them on to Slack
     try:
-        return int(args.handler(args, answers))
+        return cmd_serve(args) if answers is None else int(args.handler(args, answers))
     except BrokenPipeError:
         return 0

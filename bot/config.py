@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    health_port: int | None = Field(default=None, ge=1, le=65535)  # Socket Mode's probes
+    health_host: str = "127.0.0.1"
 
     @model_validator(mode="before")
     @classmethod

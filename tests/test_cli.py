@@ -78,6 +78,18 @@ def test_check_fails_naming_the_broken_file(tmp_path: Path) -> None:
     assert "nothing was loaded" in result.stderr
 
 
+def test_serve_refuses_a_broken_knowledge_base_before_serving(tmp_path: Path) -> None:
+    """serve only checks the knowledge (its workers load it), and stops as `check` does."""
+    folder = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, folder)
+    (folder / "entries" / "broken.md").write_text("---\nid: Broken Id\n---\n")
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
+    result = vmdocker("--knowledge", str(folder), "serve", env=env)
+    assert result.returncode == 1
+    assert "broken.md: id:" in result.stderr
+    assert "nothing was loaded" in result.stderr
+
+
 def test_check_fails_on_misrouted_example(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     shutil.copytree(KNOWLEDGE, folder)

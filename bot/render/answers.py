@@ -299,8 +299,9 @@ def render_feedback(entry_id: str) -> Block:
 
 
 def render_fallback(reply: Reply) -> str:
-    """The message's `text`: shown in notifications and read by screen readers."""
-    return clip_escaped(render_text(reply), MAX_FALLBACK_TEXT)
+    """The message's `text`: shown in notifications and read by screen readers, so a diagram
+    is its alt text there, not a drawing in box characters (and costs no drawing)."""
+    return clip_escaped(render_text(reply, diagram_as_alt=True), MAX_FALLBACK_TEXT)
 
 
 def answer_message(

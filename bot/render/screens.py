@@ -11,10 +11,12 @@ from bot.core.models import Band, DiagramSpec, KnowledgeBase, ParsedCommand, Rep
 from bot.render.actions import OPEN_TOPIC, SHARE, SHARE_COMPARISON, SHARE_DIAGRAM
 from bot.render.answers import answer_message, render_diagram_text_block
 from bot.render.blocks import (
+    MAX_ALT_TEXT,
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_CONTEXT_TEXT,
     MAX_FALLBACK_TEXT,
+    MAX_HEADER_TEXT,
     Block,
     BlockMessage,
     button,
@@ -22,6 +24,7 @@ from bot.render.blocks import (
     clip_escaped,
     escape,
     header,
+    plain_text,
     section,
 )
 
@@ -77,6 +80,22 @@ def diagram_text_message(spec: DiagramSpec) -> BlockMessage:
         blocks=[
             render_diagram_text_block(spec),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": alt}]},
+        ],
+    )
+
+
+def diagram_file_message(spec: DiagramSpec, file_id: str) -> BlockMessage:
+    """The diagram's PNG, already uploaded to the workspace as `file_id`, in an image block:
+    what shows the picture again after its first upload, instead of uploading it again."""
+    return BlockMessage(
+        text=clip_escaped(f"{spec.title}: {spec.alt}", MAX_FALLBACK_TEXT),
+        blocks=[
+            {
+                "type": "image",
+                "slack_file": {"id": file_id},
+                "alt_text": clip(spec.alt, MAX_ALT_TEXT),
+                "title": plain_text(spec.title, MAX_HEADER_TEXT),
+            }
         ],
     )
 

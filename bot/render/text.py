@@ -7,8 +7,9 @@ from bot.render.diagrams import render_diagram_text
 from bot.render.markdown import to_plain
 
 
-def render_text(reply: Reply) -> str:
-    """The whole reply as plain text: answer, comparison, diagram and where to go next."""
+def render_text(reply: Reply, *, diagram_as_alt: bool = False) -> str:
+    """The whole reply as plain text: answer, comparison, diagram and where to go next.
+    `diagram_as_alt`: the diagram as its title and alt text rather than drawn."""
     parts: list[str] = []
     if reply.title:
         parts.append(reply.title)
@@ -21,7 +22,9 @@ def render_text(reply: Reply) -> str:
             for row in reply.comparison
         ]
         parts.append("VM vs container\n" + "\n".join(rows))
-    if reply.diagram:
+    if reply.diagram and diagram_as_alt:
+        parts.append(f"{reply.diagram.title}: {reply.diagram.alt}")
+    elif reply.diagram:
         parts.append(render_diagram_text(reply.diagram))
     if reply.related:
         parts.append("Related: " + ", ".join(link.title for link in reply.related))

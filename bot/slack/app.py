@@ -13,6 +13,7 @@ told apart there too, across workers.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -126,15 +127,26 @@ def serving_for(
     return Serving(deps, memory, oauth=oauth)
 
 
+def freeze_long_lived_objects() -> None:
+    """Take everything allocated so far out of the garbage collector's sight (`gc.freeze()`).
+
+    Called once the knowledge (entries, token indexes, the Home view) and the app are built:
+    they live as long as the process, yet every full collection would walk them all again,
+    holding the GIL while acks wait (a 138 ms one was seen inside a burst of 50 requests).
+    """
+    gc.freeze()
+
+
 def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     """SIGHUP reloads the knowledge in this process, off the signal handler; only a valid
-    knowledge base replaces the one serving (`Serving.reload`)."""
+    knowledge base replaces the one serving (`Serving.reload`), and is frozen like the first."""
+
+    def reload_and_freeze() -> None:
+        if serving.reload(lambda: load_answers(settings)):
+            freeze_long_lived_objects()
 
     def reload(signum: int, frame: FrameType | None) -> None:
-        worker = threading.Thread(
-            target=serving.reload, args=(lambda: load_answers(settings),), name="reload"
-        )
-        worker.start()
+        threading.Thread(target=reload_and_freeze, name="reload").start()
 
     signal.signal(signal.SIGHUP, reload)
 

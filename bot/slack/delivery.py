@@ -5,14 +5,19 @@ table travels (see `bot.render.answers.render_attachments`).
 
 `files_upload_v2` makes three requests: `files.getUploadURLExternal`, a POST of the bytes to the
 URL it returns, then `files.completeUploadExternal`, which shares the file into the channel (and
-thread). That file share is what shows the picture: answer cards never also name the file in an
-`image` block, which would show it twice and can be refused for a file this fresh.
+thread). That file share is what shows the picture the first time: answer cards never also name
+the file in an `image` block, which would show it twice and can be refused for a file this fresh.
+Later answers with the same diagram in the same workspace show that file again in an `image`
+block (`slack_file`), one call instead of three, and upload anew only if Slack refuses it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, NamedTuple
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -21,7 +26,8 @@ from slack_sdk.errors import SlackApiError
 from bot.core.models import DiagramSpec
 from bot.render.blocks import MAX_ALT_TEXT, BlockMessage, clip
 from bot.render.images import render_diagram_png
-from bot.render.screens import diagram_text_message
+from bot.render.screens import diagram_file_message
+from bot.store.memory import Memory
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +127,107 @@ def upload_diagram_or_none(
     return None
 
 
-def share_diagram(
-    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec
-) -> None:
-    """Share the diagram's PNG in the conversation (in `thread_ts` when given), with its title
-    and alt text; when the upload fails, post the diagram drawn as text there instead."""
-    if upload_diagram_or_none(client, channel, thread_ts, spec) is None:
-        post_message(client, channel, diagram_text_message(spec), thread_ts=thread_ts)
+class DiagramKey(NamedTuple):
+    """One uploaded diagram: the workspace, the diagram, and the knowledge version that drew it
+    (a reload may change the picture)."""
+
+    team_id: str
+    diagram_id: str
+    version: str
+
+
+class DiagramUploads:
+    """The file ids of diagrams already uploaded: kept in this process, and in the store so
+    that other workers and later starts reuse them too."""
+
+    def __init__(self, memory: Memory) -> None:
+        self._memory = memory
+        self._ids: dict[DiagramKey, str] = {}
+        self._locks: dict[DiagramKey, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def file_id(self, key: DiagramKey) -> str | None:
+        """The file uploaded for `key`, by this process or, per the store, another one."""
+        known = self._ids.get(key)
+        if known is None:
+            known = self._memory.uploaded_file(
+                team_id=key.team_id, name=key.diagram_id, version=key.version
+            )
+            if known is not None:
+                self._ids[key] = known
+        return known
+
+    def remember(self, key: DiagramKey, file_id: str) -> None:
+        self._ids[key] = file_id
+        self._memory.remember_uploaded_file(
+            team_id=key.team_id, name=key.diagram_id, version=key.version, file_id=file_id
+        )
+
+    @contextmanager
+    def uploading(self, key: DiagramKey) -> Iterator[None]:
+        """One upload of `key` at a time in this process: answers that arrive together with the
+        same diagram wait for the first upload and reuse it, rather than each uploading."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+
+def post_diagram_file(
+    client: WebClient, channel: str, thread_ts: str | None, spec: DiagramSpec, file_id: str
+) -> bool:
+    """Show the uploaded file `file_id` in an image block; False when Slack refuses it (a file
+    deleted since, or one too fresh to show yet), logged."""
+    try:
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            **message_payload(diagram_file_message(spec, file_id)),
+        )
+    except SlackApiError as error:
+        log.warning(
+            "diagram %s: file %s refused (%s); uploading it again",
+            spec.id,
+            file_id,
+            describe_api_error(error),
+        )
+        return False
+    return True
+
+
+def show_diagram(
+    client: WebClient,
+    uploads: DiagramUploads,
+    key: DiagramKey,
+    *,
+    channel: str,
+    thread_ts: str | None,
+    spec: DiagramSpec,
+) -> bool:
+    """The diagram's PNG in the conversation (in `thread_ts` when given): the file uploaded
+    before for `key` when Slack still shows it, else uploaded now and remembered. False when
+    the upload failed too (logged)."""
+    refused: set[str] = set()
+
+    def reuse() -> bool:
+        file_id = uploads.file_id(key)
+        if file_id is None or file_id in refused:
+            return False
+        if post_diagram_file(client, channel, thread_ts, spec, file_id):
+            return True
+        refused.add(file_id)
+        return False
+
+    if reuse():
+        return True
+    with uploads.uploading(key):
+        if reuse():  # uploaded by another answer while this one waited
+            return True
+        file_id = upload_diagram_or_none(client, channel, thread_ts, spec)
+        if file_id is None:
+            return False
+        uploads.remember(key, file_id)
+        return True
 
 
 def respond_with(

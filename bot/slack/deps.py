@@ -21,7 +21,7 @@ from bot.core.knowledge import KnowledgeError
 from bot.core.learned import taught_by_entry
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
-from bot.slack.delivery import describe_api_error
+from bot.slack.delivery import DiagramKey, DiagramUploads, describe_api_error
 from bot.slack.metrics import knowledge_loaded
 from bot.slack.oauth import Installs, OAuth, workspace_of
 from bot.store.memory import Learning, Memory, SharedMemory, WorkspaceMemory
@@ -118,13 +118,14 @@ class Editors:
 
 @dataclass(frozen=True)
 class Deps:
-    """The answers, the store, onboarding and the settings listeners read."""
+    """The answers, the store, onboarding, uploaded diagrams and the settings listeners read."""
 
     answers: Answers
     memory: Memory
     onboarding: Onboarding
     channels: OnboardingChannels
     installs: Installs
+    uploads: DiagramUploads  # kept across reloads: its keys name the knowledge version
     admins: frozenset[str] = frozenset()
     greeting: Literal["ephemeral", "dm"] = "ephemeral"
     home: dict[str, Any] = field(default_factory=dict)
@@ -154,6 +155,7 @@ class Deps:
             onboarding=Onboarding(answers),
             channels=OnboardingChannels(onboarding_channels),
             installs=installs,
+            uploads=DiagramUploads(memory),
             admins=frozenset(admins),
             greeting=greeting,
             home=home_view(answers.knowledge),  # the part everyone gets: built once
@@ -162,6 +164,10 @@ class Deps:
             misses_channel=misses_channel,
             experts_channel=experts_channel,
         )
+
+    def diagram_key(self, team_id: str | None, diagram_id: str) -> DiagramKey:
+        """Which upload of a diagram serves in that workspace, for the knowledge serving now."""
+        return DiagramKey(team_id or "", diagram_id, self.answers.knowledge.version)
 
 
 class Serving:

@@ -36,7 +36,6 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -47,6 +46,7 @@ from bot.slack.app import (
     LISTENER_THREADS,
     build_app,
     build_client,
+    freeze_long_lived_objects,
     inbox_for,
     load_answers,
     open_store_for,
@@ -54,16 +54,12 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
 from bot.slack.inbox import Inbox
 from bot.slack.jobs import start_jobs
-from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR, exposition
-from bot.store.resilient import ResilientStore
+from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"  # alive: the knowledge is loaded
-READY_PATH = "/readyz"  # ready: knowledge, store and Slack all answer
-METRICS_PATH = "/metrics"  # Prometheus text format
-SLACK_CHECK_TTL_S = 30.0
 APP_FACTORY = "bot.slack.server:create_app"
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
@@ -76,7 +72,6 @@ BODY_TIMEOUT_S = 10.0  # for each part of a body: a client that stops sending is
 HEAD_TIMEOUT_S = 10.0  # for a request's line and headers, from connect or the last response
 
 T = TypeVar("T")
-Clock = Callable[[], float]
 Scope = dict[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -254,44 +249,6 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
-class Readiness:
-    """What `/readyz` checks: the knowledge is loaded, the store answers, and Slack answers
-    `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little)."""
-
-    def __init__(
-        self, serving: Serving, store: ResilientStore, client: WebClient, clock: Clock
-    ) -> None:
-        self.serving = serving
-        self.store = store
-        self.client = client
-        self.clock = clock
-        self._slack_ok = False
-        self._slack_checked_at: float | None = None
-
-    def slack_reachable(self) -> bool:
-        """auth.test with the bot token; api.test without one (installs through OAuth have a
-        token per workspace, none of its own)."""
-        now = self.clock()
-        if self._slack_checked_at is None or now - self._slack_checked_at > SLACK_CHECK_TTL_S:
-            try:
-                check = self.client.auth_test if self.client.token else self.client.api_test
-                self._slack_ok = bool(check().get("ok"))
-            except Exception as error:  # any failure to reach Slack means not ready
-                log.warning("readiness: Slack not reachable: %r", error)
-                self._slack_ok = False
-            self._slack_checked_at = now
-        return self._slack_ok
-
-    def check(self) -> dict[str, Any]:
-        knowledge = self.serving.deps.answers.knowledge
-        return {
-            "version": knowledge.version,
-            "entries": len(knowledge.entries),
-            "store": self.store.ping(),
-            "slack": self.slack_reachable(),
-        }
-
-
 class HttpApp:
     """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
     checked it (size, then signature): a refused request costs one short log line, never its
@@ -324,13 +281,12 @@ class HttpApp:
             await self._lifespan(receive, send)
         elif scope["type"] != "http":
             return
-        elif scope["path"] == HEALTH_PATH:
-            await self._health(scope, send)
-        elif scope["path"] == READY_PATH:
-            await self._ready(send)
-        elif scope["path"] == METRICS_PATH:
-            body, content_type = exposition()
-            await _send_bytes(send, 200, body, content_type)
+        elif scope["path"] in PROBE_PATHS:
+            loop = asyncio.get_running_loop()  # /readyz may wait on Slack: off the event loop
+            answer = await loop.run_in_executor(
+                self.slack.executor, answer_probe, scope["method"], scope["path"], self.readiness
+            )
+            await _send_bytes(send, *answer)
         elif scope["path"] in self.oauth_paths and scope["method"] == "GET":
             await self.slack(scope, receive, send)  # Bolt's OAuth flow: unsigned, state-checked
         elif scope["path"] != EVENTS_PATH or scope["method"] != "POST":
@@ -373,20 +329,6 @@ class HttpApp:
                 await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    async def _ready(self, send: Send) -> None:
-        """200 when the knowledge, the store and Slack are all there; 503 and which is not."""
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.slack.executor, self.readiness.check)
-        ready = bool(found["entries"]) and found["store"] and found["slack"]
-        await _send(send, 200 if ready else 503, {"ready": ready, **found})
-
-    async def _health(self, scope: Scope, send: Send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await _send(send, 405, {"error": "method not allowed"})
-            return
-        entries = len(self.serving.deps.answers.knowledge.entries)
-        await _send(send, 200, {"status": "ok", "entries": entries})
 
 
 async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
@@ -436,6 +378,7 @@ def create_app() -> HttpApp:
     http_app = build_http_app(settings)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
     start_jobs(http_app.serving, http_app.readiness.client)
+    freeze_long_lived_objects()
     return http_app
 
 

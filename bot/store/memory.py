@@ -76,6 +76,16 @@ class Memory(Protocol):
         """Forget a claim whose reminder could not be sent."""
         ...
 
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        """Keep the id of a file uploaded to a workspace, for every worker to reuse."""
+        ...
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        """The id of a file uploaded to that workspace for `name` at `version` (None: none)."""
+        ...
+
 
 class Learning(Protocol):
     """What the bot learns in Slack, kept only in the database (`ResilientStore`): misses to
@@ -232,6 +242,16 @@ class WorkspaceMemory:
     def release_review_reminder(self, *, team_id: str, entry_id: str, due_on: date) -> None:
         self.shared.release_review_reminder(team_id=team_id, entry_id=entry_id, due_on=due_on)
 
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        self.shared.remember_uploaded_file(
+            team_id=team_id, name=name, version=version, file_id=file_id
+        )
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        return self.shared.uploaded_file(team_id=team_id, name=name, version=version)
+
 
 class InProcessMemory:
     """Bounded, per process: remembers the last `size` inbox keys; logs questions and votes."""
@@ -347,3 +367,11 @@ class InProcessMemory:
             for key in threads:
                 del self._threads[key]
         return len(greeted) + len(threads)
+
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        """Nothing to do: the app keeps uploaded file ids in-process on its own."""
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        return None

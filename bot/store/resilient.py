@@ -435,6 +435,24 @@ class ResilientStore:
             del self._progress[key]
         return self.attempt("delete_workspace", lambda s: s.delete_workspace(team_id), 0)
 
+    def remember_uploaded_file(
+        self, *, team_id: str, name: str, version: str, file_id: str
+    ) -> None:
+        self.attempt(
+            "remember_uploaded_file",
+            lambda s: s.remember_uploaded_file(
+                team_id=team_id, name=name, version=version, file_id=file_id
+            ),
+            None,
+        )
+
+    def uploaded_file(self, *, team_id: str, name: str, version: str) -> str | None:
+        return self.attempt(
+            "uploaded_file",
+            lambda s: s.uploaded_file(team_id=team_id, name=name, version=version),
+            None,
+        )
+
     def ping(self) -> bool:
         """True when the database answers now (for readiness probes)."""
         return self.attempt("ping", lambda s: s.schema_version() > 0, False)

@@ -210,6 +210,16 @@ expert_questions = Table(
 )
 
 LEARNING_TABLES = (review_reminders, misses, learned, drafts, expert_questions)
+uploaded_files = Table(
+    "vmdocker_uploaded_files",
+    METADATA,
+    Column("team_id", String(SLACK_ID), primary_key=True),
+    Column("name", String(ENTRY_ID), primary_key=True),
+    Column("version", String(64), primary_key=True),  # which content: a new one, a new file
+    Column("file_id", String(SLACK_ID), nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+)
+
 # The tables whose rows belong to one workspace, deleted with it on request.
 WORKSPACE_TABLES = (
     inbox,
@@ -219,6 +229,7 @@ WORKSPACE_TABLES = (
     progress,
     answered_threads,
     *LEARNING_TABLES,
+    uploaded_files,
 )
 
 
@@ -282,6 +293,10 @@ def _learning(connection: Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _uploaded_files(connection: Connection) -> None:
+    uploaded_files.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "questions, feedback, greetings, progress, processed events", _baseline),
     Migration(2, "threads the bot answered in, for follow-up questions", _answered_threads),
@@ -290,4 +305,5 @@ MIGRATIONS: list[Migration] = [
     Migration(
         5, "learning in Slack: reminders, misses, taught wordings, drafts, experts", _learning
     ),
+    Migration(6, "files uploaded once per workspace and reused", _uploaded_files),
 ]

@@ -102,6 +102,8 @@ def test_every_entry_renders_valid_blocks_on_every_surface(answers: Answers) -> 
         fallback = render_fallback(reply)
         assert reply.title and reply.title in fallback
         assert len(fallback) <= 3000
+        if reply.diagram:  # notifications and screen readers get its alt text, not a drawing
+            assert reply.diagram.alt in fallback and "┌" not in fallback
     assert checked == len(answers.knowledge.entries) * len(SURFACES) * 2
 
 

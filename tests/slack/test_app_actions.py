@@ -185,8 +185,8 @@ def test_feedback_is_recorded_and_thanked_privately(
     assert memory.votes == [(topic, PERSON, vote)]
 
 
-def test_show_as_image_uploads_the_png_into_the_channel(slack: Harness, answers: Answers) -> None:
-    name = next(iter(answers.knowledge.diagrams))
+def click_show_as_image(slack: Harness, name: str) -> None:
+    """Click "Show as image" under an ephemeral answer with the diagram `name`."""
     click = button_click(
         f"{SHOW_DIAGRAM_IMAGE}:{name}",
         name,
@@ -194,11 +194,31 @@ def test_show_as_image_uploads_the_png_into_the_channel(slack: Harness, answers:
         container=in_ephemeral(),
     )
     slack.send_click(click)
+
+
+def test_show_as_image_uploads_the_png_into_the_channel(slack: Harness, answers: Answers) -> None:
+    name = next(iter(answers.knowledge.diagrams))
+    click_show_as_image(slack, name)
     [complete] = slack.mock.wait_for("files.completeUploadExternal")
     assert complete.body["channel_id"] == CHANNEL
     assert "thread_ts" not in complete.body
     assert complete.body["files"][0]["title"] == answers.knowledge.diagrams[name].title
     assert slack.mock.calls_to(UPLOAD)
+
+
+def test_show_as_image_twice_uploads_once_and_shows_that_file_again(
+    slack: Harness, answers: Answers
+) -> None:
+    name = next(iter(answers.knowledge.diagrams))
+    for _ in range(2):
+        click_show_as_image(slack, name)
+    slack.app.listener_runner.listener_executor.shutdown(wait=True)  # both clicks handled
+    [upload] = slack.mock.calls_to(UPLOAD)
+    [shown] = slack.mock.calls_to("chat.postMessage")
+    assert shown.body["channel"] == CHANNEL
+    assert (shown.blocks or [])[0]["slack_file"] == {"id": upload.path.rsplit("/", 1)[-1]}
+    assert_valid_delivery(shown)
+    assert not slack.mock.calls_to(RESPONSE_URL)  # no "couldn't post the picture"
 
 
 def test_show_as_image_where_the_bot_cannot_post_explains_privately(
@@ -208,13 +228,7 @@ def test_show_as_image_where_the_bot_cannot_post_explains_privately(
     slack.mock.answer(
         "files.completeUploadExternal", lambda body: {"ok": False, "error": "not_in_channel"}
     )
-    click = button_click(
-        f"{SHOW_DIAGRAM_IMAGE}:{name}",
-        name,
-        response_url=slack.mock.response_url(),
-        container=in_ephemeral(),
-    )
-    slack.send_click(click)
+    click_show_as_image(slack, name)
     [call] = slack.mock.wait_for(RESPONSE_URL)
     assert call.body["response_type"] == "ephemeral"
     assert "/invite @vmdocker" in call.body["text"]

@@ -3,6 +3,7 @@ leaves the old answers serving, with one log line naming the file."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -57,9 +58,11 @@ def test_sighup_serves_a_valid_edit_and_keeps_the_old_one_for_a_broken_edit(
 
         edit_answer(edited, NEW_TEXT)
         caplog.set_level(logging.INFO, logger="bot.slack.deps")
+        frozen = gc.get_freeze_count()
         os.kill(os.getpid(), signal.SIGHUP)
         wait_until(lambda: "knowledge reloaded" in caplog.text)
         assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
+        wait_until(lambda: gc.get_freeze_count() > frozen)  # the new knowledge, out of gc's way
 
         (edited / "entries" / "broken.md").write_text("---\nid: Not A Slug\n---\n")
         os.kill(os.getpid(), signal.SIGHUP)
@@ -69,3 +72,4 @@ def test_sighup_serves_a_valid_edit_and_keeps_the_old_one_for_a_broken_edit(
         assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
     finally:
         signal.signal(signal.SIGHUP, previous)
+        gc.unfreeze()

@@ -26,7 +26,7 @@ from bot.slack.socket_mode import socket_mode_handler
 from tests.support import MockSlack, assert_valid_delivery
 from tests.support.harness import wait_until
 from tests.support.mock_api import RESPONSE_URL, TEAM_ID
-from tests.support.serve_process import ROOT
+from tests.support.serve_process import ROOT, Served, free_port
 from tests.support.signed import API_APP_ID, PERSON, mention
 from tests.support.socket_mode_server import SocketModeServer
 
@@ -180,7 +180,10 @@ def test_retried_event_envelope_is_acked_and_answered_once(
 def test_vmdocker_run_connects_in_socket_mode_and_stops_cleanly(
     stop: signal.Signals, mock: MockSlack, tmp_path: Path
 ) -> None:
+    """...answering the health probes on HEALTH_PORT meanwhile, as `vmdocker serve` does."""
+    health = free_port()
     env = {
+        "HEALTH_PORT": str(health),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_API_URL": mock.api_url,
@@ -208,6 +211,15 @@ def test_vmdocker_run_connects_in_socket_mode_and_stops_cleanly(
             }
             reply = mock.deliveries_to(channel, WAIT)[0]
             assert reply.body["thread_ts"] == event["ts"]
+            probes = Served(process, health)
+            status, alive = probes.get("/healthz")
+            assert status == 200 and isinstance(alive, dict) and alive["entries"] > 0
+            status, ready = probes.get("/readyz")
+            assert status == 200 and isinstance(ready, dict)
+            assert (ready["ready"], ready["store"], ready["slack"]) == (True, True, True)
+            status, metrics = probes.get("/metrics")
+            assert status == 200 and isinstance(metrics, str)
+            wait_until(lambda: 'surface="thread"' in str(probes.get("/metrics")[1]))
         finally:
             process.send_signal(stop)
             output, _ = process.communicate(timeout=20)

@@ -229,3 +229,13 @@ def test_a_table_locked_elsewhere_fails_the_call_within_the_lock_timeout(
             ask(store, "blocked?", "none")
         holder.rollback()
     ask(store, "free again", "none")
+
+
+def test_an_uploaded_file_is_remembered_per_workspace_name_and_version(store: Store) -> None:
+    store.remember_uploaded_file(team_id="T1", name="layers", version="v1", file_id="F1")
+    assert store.uploaded_file(team_id="T1", name="layers", version="v1") == "F1"
+    assert store.uploaded_file(team_id="T2", name="layers", version="v1") is None
+    assert store.uploaded_file(team_id="T1", name="layers", version="v2") is None
+    assert store.uploaded_file(team_id="T1", name="boot", version="v1") is None
+    store.remember_uploaded_file(team_id="T1", name="layers", version="v1", file_id="F2")
+    assert store.uploaded_file(team_id="T1", name="layers", version="v1") == "F2"  # re-uploaded

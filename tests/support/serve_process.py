@@ -27,6 +27,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def process_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of `pid` and of each of its children (uvicorn's workers), read
+    from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    used = {}
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        used[process] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
 @dataclass
 class Served:
     """A running `vmdocker serve`: its process and where to reach it."""

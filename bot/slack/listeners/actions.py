@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.render.actions import FEEDBACK, FEEDBACK_UP
 from bot.render.screens import image_failed_message, shared_message, thanks_message, topic_message
-from bot.slack.delivery import post_message, post_to_user, respond_with, upload_diagram_or_none
+from bot.slack.delivery import post_message, post_to_user, respond_with, show_diagram
 from bot.slack.deps import deps_of
 from bot.slack.payloads import ButtonClick
 
@@ -58,16 +58,25 @@ def handle_show_diagram_image(
     respond: Respond,
     context: BoltContext,
 ) -> None:
-    """Ephemeral answers cannot carry files: upload the diagram's PNG into the channel."""
+    """Ephemeral answers cannot carry files: show the diagram's PNG in the channel (uploaded
+    once per workspace, `show_diagram`)."""
+    deps = deps_of(context)
     click = ButtonClick.from_payload(body, action)
-    spec = deps_of(context).answers.knowledge.diagrams.get(click.value)
+    spec = deps.answers.knowledge.diagrams.get(click.value)
     thread_ts = None if click.is_ephemeral else click.reply_thread
-    uploaded = (
-        upload_diagram_or_none(client, click.channel_id, thread_ts, spec)
+    shown = (
+        show_diagram(
+            client,
+            deps.uploads,
+            deps.diagram_key(context.team_id, spec.id),
+            channel=click.channel_id,
+            thread_ts=thread_ts,
+            spec=spec,
+        )
         if spec and click.channel_id
-        else None
+        else False
     )
-    if uploaded is None:
+    if not shown:
         respond_with(respond, image_failed_message())
 
 

@@ -15,8 +15,8 @@ from bot.core.commands import parse_command
 from bot.core.models import Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
-from bot.render.screens import usage_message
-from bot.slack.delivery import describe_api_error, post_message, share_diagram
+from bot.render.screens import diagram_text_message, usage_message
+from bot.slack.delivery import describe_api_error, post_message, show_diagram
 from bot.slack.deps import Deps, deps_of
 from bot.slack.inbox import reply_sent
 from bot.slack.listeners.asking import answer_and_record
@@ -67,13 +67,14 @@ def answer_in_conversation(
     context: BoltContext,
     only_if_sure: bool = False,
 ) -> None:
-    """Answer `message` where it was asked: the answer card first, then the diagram's PNG
-    shared in the same thread (or as text if the upload fails). `only_if_sure`: say nothing
-    unless the reply is an answer. A question not answered outright is kept to be taught.
+    """Answer `message` where it was asked: the answer card first, then the diagram's PNG in
+    the same thread (the workspace's upload of it, or as text if the upload fails).
+    `only_if_sure`: say nothing unless the reply is an answer. A question not answered outright
+    is kept to be taught.
 
-    The picture is the file share alone, not also an image block in the card: that would show it
-    twice, and an image block naming a file uploaded a moment before can be refused
-    (`invalid_blocks`), which would lose the whole answer."""
+    The picture travels in its own message, never in the card: an image block naming a file
+    Slack refuses (`invalid_blocks`: deleted, or uploaded a moment before) would lose the whole
+    answer."""
     assert message.user is not None  # callers pass only messages typed by people
 
     def send(reply: Reply | None) -> None:
@@ -91,8 +92,16 @@ def answer_in_conversation(
         )
         post_message(client, message.channel, card, thread_ts=thread_ts)
         reply_sent(context)
-        if reply.diagram:
-            share_diagram(client, message.channel, thread_ts, reply.diagram)
+        if reply.diagram and not show_diagram(
+            client,
+            deps.uploads,
+            deps.diagram_key(context.team_id, reply.diagram.id),
+            channel=message.channel,
+            thread_ts=thread_ts,
+            spec=reply.diagram,
+        ):
+            diagram = diagram_text_message(reply.diagram)
+            post_message(client, message.channel, diagram, thread_ts=thread_ts)
 
     reply = answer_and_record(
         deps,
