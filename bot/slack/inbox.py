@@ -41,6 +41,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.render.screens import lost_command_message
 from bot.slack.delivery import describe_api_error, post_message
+from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
 from bot.store.memory import InboxStore
 from bot.store.records import InboxItem, InboxKind
@@ -143,8 +144,7 @@ class Inbox:
         self._running: dict[str | None, int] = {}
         self._finished = 0
         self._closed = False
-        self._stop = threading.Event()
-        self._sweeper: threading.Thread | None = None
+        self._sweeper: Periodic | None = None
 
     def serve(self, app: App, executor: Executor) -> None:
         """Work on items by dispatching them to `app`, on `executor`'s threads."""
@@ -286,25 +286,13 @@ class Inbox:
     def start(self) -> None:
         """Sweep now (what a stopped worker left) and then every sixth of a lease."""
         every = self.lease.total_seconds() / 6
-
-        def sweep_forever() -> None:
-            while True:
-                try:
-                    self.sweep()
-                except Exception as error:  # the sweeper must outlive any one failure
-                    log.error("inbox: sweep failed: %r", error, exc_info=error)
-                if self._stop.wait(every):
-                    return
-
-        self._sweeper = threading.Thread(target=sweep_forever, name="inbox-sweep", daemon=True)
-        self._sweeper.start()
+        self._sweeper = Periodic("inbox sweep", every, self.sweep).start()
 
     def drain(self, grace: float) -> tuple[int, int]:
         """Stop sweeping, let the items in progress finish for up to `grace` seconds, and give
         back the ones not started, for the next start; return (finished, left)."""
-        self._stop.set()
         if self._sweeper is not None:
-            self._sweeper.join()
+            self._sweeper.stop()
         with self._lock:
             finished_before = self._finished
             self._lock.wait_for(lambda: not self._started, timeout=grace)

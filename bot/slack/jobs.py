@@ -31,7 +31,7 @@ class Periodic:
     """Runs `work` now and then every `every` seconds on a daemon thread until `stop`; an
     exception is logged and the next run still happens."""
 
-    def __init__(self, name: str, every: float, work: Callable[[], None]) -> None:
+    def __init__(self, name: str, every: float, work: Callable[[], object]) -> None:
         self._name = name
         self._every = every
         self._work = work
