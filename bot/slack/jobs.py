@@ -1,5 +1,6 @@
-"""Work each worker does on a timer, outside any request: owners' review reminders, and
-reading the wordings editors taught in any worker.
+"""Work each worker does on a timer, outside any request: owners' review reminders (with a bot
+token: installs through OAuth have none to DM owners with), and reading the wordings editors
+taught in any worker.
 
 Every worker runs the jobs; the store decides which one acts (a reminder is claimed by an
 insert-once row), so several workers send each reminder once.
@@ -100,7 +101,10 @@ def start_jobs(serving: Serving, client: WebClient) -> list[Periodic]:
     def learn() -> None:
         serving.refresh_learned()
 
-    return [
-        Periodic("review reminders", REMINDER_EVERY_S, remind).start(),
-        Periodic("taught wordings", LEARNED_EVERY_S, learn).start(),
-    ]
+    jobs = [Periodic("taught wordings", LEARNED_EVERY_S, learn).start()]
+    if serving.oauth is not None:
+        # An entry names its owner by user id, in no particular workspace; with installs in
+        # many there is no one bot token to DM them with.
+        log.info("review reminders are not sent with installs through OAuth: see check --stale")
+        return jobs
+    return [*jobs, Periodic("review reminders", REMINDER_EVERY_S, remind).start()]
