@@ -46,7 +46,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.support import SIGNING_SECRET, MockSlack, Signer
+from tests.support import SIGNING_SECRET, Call, MockSlack, Signer
 from tests.support.serve_process import serve_env, serving
 from tests.support.signed import mention
 
@@ -64,16 +64,22 @@ class Row:
     figure: str
 
 
+def is_answer(call: Call) -> bool:
+    """An answer card, not the diagram image posted after it (a reused upload)."""
+    return any(block.get("type") != "image" for block in call.blocks or [{}])
+
+
 def answers_per_thread(mock: MockSlack, channels: set[str]) -> Counter[str]:
     return Counter(
         call.body["thread_ts"]
         for call in mock.calls_to("chat.postMessage")
-        if call.body.get("channel") in channels and call.body.get("thread_ts")
+        if call.body.get("channel") in channels and call.body.get("thread_ts") and is_answer(call)
     )
 
 
 def answered_in(mock: MockSlack, channel: str) -> int:
-    return sum(1 for c in mock.calls_to("chat.postMessage") if c.body.get("channel") == channel)
+    calls = mock.calls_to("chat.postMessage")
+    return sum(1 for c in calls if c.body.get("channel") == channel and is_answer(c))
 
 
 def send_mentions(url: str, channels: list[str], tag: str) -> list[str]:
