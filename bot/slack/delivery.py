@@ -49,6 +49,25 @@ def message_payload(message: BlockMessage) -> dict[str, Any]:
     return payload
 
 
+def replied_since(
+    client: WebClient, channel: str, thread_ts: str | None, since_ts: str, bot_user_id: str
+) -> bool:
+    """True when the bot posted in this thread (or, without one, in the channel) after
+    `since_ts`. False when it did not, or Slack cannot say (no history scope, an error)."""
+    try:
+        if thread_ts:
+            found = client.conversations_replies(channel=channel, ts=thread_ts, oldest=since_ts)
+        else:
+            found = client.conversations_history(channel=channel, oldest=since_ts)
+    except SlackApiError as error:
+        log.warning("could not look for an earlier reply: Slack API %s", describe_api_error(error))
+        return False
+    return any(
+        message.get("user") == bot_user_id and float(message.get("ts", 0)) > float(since_ts)
+        for message in found.get("messages") or []
+    )
+
+
 def post_message(
     client: WebClient, channel: str, message: BlockMessage, thread_ts: str | None = None
 ) -> None:

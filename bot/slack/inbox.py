@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 FROM_INBOX = "vmdocker_inbox_key"  # in a request's context: this dispatch works on a kept item
 FAILURE = "vmdocker_failure"  # in a request's context: the error its listener raised
 REPLY_SENT = "vmdocker_reply_sent"  # in a request's context: marks it done once its reply is out
+RESUMED = "vmdocker_resumed"  # in a request's context: a stopped worker had it before
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack's; a command older than this gets sorry
 PER_CHANNEL = 4  # items of one channel worked on at once: a slow channel cannot take every thread
 MAX_ATTEMPTS = 5  # for items whose listener failed to reach Slack; then they are given up
@@ -109,6 +110,11 @@ def reply_sent(context: BoltContext) -> None:
     mark = context.get(REPLY_SENT)
     if callable(mark):
         mark()
+
+
+def was_resumed(context: BoltContext) -> bool:
+    """True when a worker that stopped had this request before: it may have replied already."""
+    return bool(context.get(RESUMED))
 
 
 def is_transient(error: Exception) -> bool:
@@ -212,8 +218,8 @@ class Inbox:
         assert self._app is not None, "Inbox.serve was not called"
         if item.attempts > 1:
             log.warning(
-                "inbox: resuming %s, received %s (attempt %d); if a reply went out before its "
-                "worker stopped, this one is a duplicate",
+                "inbox: resuming %s, received %s (attempt %d); a reply sent before its worker "
+                "stopped is looked for in conversations, where Slack lets the bot read them",
                 item.key,
                 item.received_at.isoformat(timespec="seconds"),
                 item.attempts,
@@ -241,6 +247,7 @@ class Inbox:
         context = {
             FROM_INBOX: item.key,
             REPLY_SENT: functools.partial(self.memory.finish, item.key, outcome="replied"),
+            RESUMED: item.attempts > 1,
         }
         if self._verifier is None:
             return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")

@@ -40,6 +40,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views_open": set(),  # modals open with a trigger_id, no scope
     "chat_getPermalink": set(),  # a link to a saved or escalated message; no scope
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
     "usergroups_users_list": {"usergroups:read"},  # KNOWLEDGE_EDITORS as a user group
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
     "assistant_threads_setTitle": {"assistant:write"},

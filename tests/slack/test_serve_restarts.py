@@ -63,7 +63,8 @@ def test_sigterm_past_the_grace_leaves_the_rest_to_the_next_start(
     mock: MockSlack, tmp_path: Path
 ) -> None:
     """Slack stays stuck past the grace: the worker exits with the burst in the inbox, and the
-    next start answers all of it; only the answers stuck in flight may go out twice (logged)."""
+    next start answers all of it, each once: the answers that were stuck in flight are found
+    in their threads."""
     mock.reset()
     env = serve_env(
         mock.api_url,
@@ -85,14 +86,15 @@ def test_sigterm_past_the_grace_leaves_the_rest_to_the_next_start(
 
     with serving(env, cwd=tmp_path, log=second_log):
         wait_until(lambda: set(answered_threads(mock)) == set(threads), timeout=WAIT)
-    assert_at_most_the_ones_in_flight_twice(answered_threads(mock), second_log)
+    assert answered_threads(mock) == Counter(threads)  # each once
+    assert_the_ones_in_flight_were_found_answered(second_log)
 
 
-def assert_at_most_the_ones_in_flight_twice(answered: Counter[str], log: Path) -> None:
-    twice = [ts for ts, count in answered.items() if count > 1]
-    assert max(answered.values()) <= 2
-    assert len(twice) <= PER_CHANNEL  # only what was being sent when the worker stopped
-    assert "if a reply went out before its worker stopped" in log.read_text()
+def assert_the_ones_in_flight_were_found_answered(log: Path) -> None:
+    """What the stopped worker had sent (Slack got it; the worker never heard back) was found
+    in the thread by the worker that resumed it, and not sent again."""
+    found = log.read_text().count("was answered before a worker stopped")
+    assert 1 <= found <= PER_CHANNEL
 
 
 def test_kill_9_mid_burst_answers_everything_after_the_restart(
@@ -116,4 +118,5 @@ def test_kill_9_mid_burst_answers_everything_after_the_restart(
     restarted_log = tmp_path / "restarted.log"
     with serving(env, cwd=tmp_path, log=restarted_log):
         wait_until(lambda: set(answered_threads(mock)) == set(threads), timeout=WAIT)
-    assert_at_most_the_ones_in_flight_twice(answered_threads(mock), restarted_log)
+    assert answered_threads(mock) == Counter(threads)  # each once
+    assert_the_ones_in_flight_were_found_answered(restarted_log)

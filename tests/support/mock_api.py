@@ -102,6 +102,7 @@ class MockSlack:
     _answers: dict[str, Callable[[Json], Json]] = field(default_factory=dict)
     latency: float = 0.0  # seconds every call takes (a slow Slack), for benchmarks
     _holds: dict[str, threading.Event] = field(default_factory=dict)
+    _posted: list[Json] = field(default_factory=list)  # what chat.postMessage posted
     _held: int = 0
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -157,6 +158,7 @@ class MockSlack:
             self.calls.clear()
             self._failures.clear()
             self._answers.clear()
+            self._posted.clear()
             for release in self._holds.values():
                 release.set()
             self._holds.clear()
@@ -312,8 +314,22 @@ class MockSlack:
             queue = self._failures.get(method)
             return queue.popleft() if queue else None
 
+    def _history(self, body: Json) -> list[Json]:
+        """The bot's messages posted in a channel (conversations.history) or in one thread
+        (conversations.replies: `ts` is the thread), newer than `oldest`."""
+        thread = body.get("ts")
+        oldest = float(body.get("oldest") or 0)
+        return [
+            message
+            for message in list(self._posted)
+            if message["channel"] == body.get("channel")
+            and message["thread_ts"] == thread
+            and float(message["ts"]) > oldest
+        ]
+
     def _ts(self) -> str:
-        return f"1700000000.{next(self._ids):06d}"
+        """Later than any test event's ts (`signed.next_ts`): the bot's replies come after."""
+        return f"1720000000.{next(self._ids):06d}"
 
     def _builtin_answer(self, method: str, body: Json, token: str) -> Json:
         custom = self._answers.get(method)
@@ -334,6 +350,9 @@ class MockSlack:
             case "chat.postMessage" | "chat.update":
                 ts = str(body.get("ts") or self._ts())
                 message = {"type": "message", "text": body.get("text", ""), "ts": ts}
+                if method == "chat.postMessage":
+                    posted = {**message, "user": BOT_USER_ID, "channel": channel}
+                    self._posted.append({**posted, "thread_ts": body.get("thread_ts")})
                 return {"ok": True, "channel": channel, "ts": ts, "message": message}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": self._ts()}
@@ -341,8 +360,8 @@ class MockSlack:
                 view = body.get("view")
                 view = json.loads(view) if isinstance(view, str) else view
                 return {"ok": True, "view": {"id": f"V{next(self._ids):08d}", **(view or {})}}
-            case "conversations.replies":
-                return {"ok": True, "messages": [], "has_more": False}
+            case "conversations.replies" | "conversations.history":
+                return {"ok": True, "messages": self._history(body), "has_more": False}
             case "usergroups.users.list":
                 return {"ok": True, "users": []}
             case "chat.getPermalink":

@@ -16,9 +16,9 @@ from bot.core.models import Reply, Subcommand
 from bot.core.text import clean_question
 from bot.render.answers import Surface, answer_message
 from bot.render.screens import diagram_text_message, usage_message
-from bot.slack.delivery import describe_api_error, post_message, show_diagram
+from bot.slack.delivery import describe_api_error, post_message, replied_since, show_diagram
 from bot.slack.deps import Deps, deps_of
-from bot.slack.inbox import reply_sent
+from bot.slack.inbox import reply_sent, was_resumed
 from bot.slack.listeners.asking import answer_and_record
 from bot.slack.listeners.learning import note_miss
 from bot.slack.listeners.onboarding import start_tour_or_quiz
@@ -76,6 +76,12 @@ def answer_in_conversation(
     Slack refuses (`invalid_blocks`: deleted, or uploaded a moment before) would lose the whole
     answer."""
     assert message.user is not None  # callers pass only messages typed by people
+    if was_resumed(context) and replied_since(
+        client, message.channel, thread_ts, message.ts, context.bot_user_id or ""
+    ):
+        log.warning("%s in %s was answered before a worker stopped", message.ts, message.channel)
+        reply_sent(context)
+        return
 
     def send(reply: Reply | None) -> None:
         if surface == "thread" and thread_ts:  # a follow-up in this thread may come any moment
