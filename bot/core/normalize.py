@@ -44,7 +44,10 @@ PHRASE_TYPO_MIN_LENGTH = 5
 # "Linux on Windows" differs from "Windows on Linux".
 PLACE_WORDS = frozenset({"in", "inside", "within", "on", "into", "under", "atop"})
 PLACES = frozenset({"vm", "windows", "linux", "mac", "kubernetes", "wsl", "wsl2", "docker"})
-PLACE_FILLERS = frozenset({"a", "an", "the", "my", "our", "your", "their", "top", "of", "her"})
+VM_KINDS = frozenset({"vm", "hypervisor"})
+PLACE_FILLERS = frozenset(
+    {"a", "an", "the", "my", "our", "your", "their", "top", "of", "her", "virtual", "virtualize"}
+)
 
 SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
 
@@ -136,12 +139,15 @@ class Normalizer:
         return folded
 
     def _places(self, words: list[str]) -> list[str]:
-        """`in-<place>` for each place word followed, past fillers, by a place."""
+        """`in-<place>` for each place word followed, past fillers, by a place; a product that
+        runs VMs is a VM ("inside a virtualized VMware Workstation" is inside a VM)."""
         found = []
         for index, word in enumerate(words):
             if word in PLACE_WORDS:
                 after = (w for w in words[index + 1 :] if w not in PLACE_FILLERS)
-                place = next(after, None)
+                place = next(after, "")
+                if place not in PLACES and VM_KINDS.intersection(self.products.get(place, ())):
+                    place = "vm"
                 if place in PLACES:
                     found.append(f"in-{place}")
         return found

@@ -107,6 +107,15 @@ def test_normalizes_slack_markup_and_abbreviations(answers: Answers) -> None:
         ),
         ("Windows containers on Linux", ["wcow", "linux", "in-linux"]),
         ("k8s on wsl2", ["kubernet", "wsl2", "in-wsl2", "orchestr", "wsl", "window", "linux"]),
+        (
+            "docker inside a virtualized VMware Workstation",
+            ["docker", "insid", "virtual", "vmware", "workstat", "in-vm", "hypervisor", "vm"],
+        ),
+        ("the performance cost of docker", ["perform", "docker"]),
+        (
+            "EC2 vs Fargate cost",
+            ["ec2", "vs", "fargat", "scope:cloud-billing", "vm", "cloud", "contain"],
+        ),
     ],
 )
 def test_tokenize_folds_what_people_type(answers: Answers, text: str, tokens: list[str]) -> None:
