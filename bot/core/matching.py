@@ -209,7 +209,7 @@ class Matcher:
             else:
                 weight = max(token.weight, self.keyness.get(stem, 0.0))
                 known.append((stem, weight))
-                known_weight += weight
+                known_weight += 0.0 if token.implied else weight
         if not known:
             return [], 0.0
         return known, (known_weight / (known_weight + unknown_weight)) ** IN_DOMAIN_POWER

@@ -77,6 +77,7 @@ class Token:
     stem: str
     weight: float
     word: str = ""  # the word it came from (empty for tokens the vocabulary made)
+    implied: bool = False  # a product's kind or a place: the question says it only indirectly
 
 
 def _split_number_unit(found: re.Match[str]) -> str:
@@ -160,11 +161,12 @@ class Normalizer:
     @lru_cache(maxsize=256)  # noqa: B019 - one normalizer per knowledge base, kept for its life
     def _tokens(self, text: str) -> tuple[Token, ...]:
         words = self._fold(words_of(text))
-        expanded = [*words, *self._places(words)]
+        kinds = [*self._places(words)]
         for word in words:
-            expanded.extend(self.products.get(word, ()))
+            kinds.extend(self.products.get(word, ()))
+        said = set(words)
         found: dict[str, Token] = {}
-        for word in expanded:
+        for word in [*words, *kinds]:
             if word in self.picture:
                 continue
             if word in self.scope_words:
@@ -175,7 +177,8 @@ class Normalizer:
             stem = word if word.startswith("in-") else _stemmer.stemWord(word)
             weight = 1.0 if made else rarity(word)
             if stem not in found or found[stem].weight < weight:
-                found[stem] = Token(stem, weight, "" if made else word)
+                implied = word not in said and (stem not in found or found[stem].implied)
+                found[stem] = Token(stem, weight, "" if made else word, implied)
         return tuple(found.values())
 
     def tokenize(self, text: str) -> list[str]:
