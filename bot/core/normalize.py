@@ -21,6 +21,7 @@ from bot.core.models import Scope, Vocabulary
 from bot.core.text import MAX_QUESTION_CHARS, strip_slack_markup
 
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+")  # a link pasted as text names no topic
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile("['\u2019]")  # straight and typographic
 # "2gb", "30s", "5mins": a number glued to its unit reads as one unknown word; split them.
@@ -86,9 +87,9 @@ def _split_number_unit(found: re.Match[str]) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    """The lower-case words of `text`: no Slack markup, emoji codes or punctuation."""
+    """The lower-case words of `text`: no Slack markup, links, emoji codes or punctuation."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
-    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", text))
+    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", _URL.sub(" ", text)))
     text = _DECISION.sub(" choose ", text)
     return _WORD.findall(_NUMBER_UNIT.sub(_split_number_unit, text))
 

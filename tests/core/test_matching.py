@@ -112,6 +112,7 @@ def test_normalizes_slack_markup_and_abbreviations(answers: Answers) -> None:
             ["docker", "insid", "virtual", "vmware", "workstat", "in-vm", "hypervisor", "vm"],
         ),
         ("the performance cost of docker", ["perform", "docker"]),
+        ("lxd or docker? see https://docs.travis-ci.com/x", ["lxd", "docker", "lxc", "contain"]),
         (
             "EC2 vs Fargate cost",
             ["ec2", "vs", "fargat", "scope:cloud-billing", "vm", "cloud", "contain"],
