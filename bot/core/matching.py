@@ -7,7 +7,8 @@ text. Three signals are computed for every entry at once (numpy, rapidfuzz):
   weight is how rare it is in English (`bot.core.normalize`), so a rare word the knowledge has
   never seen ("terraform") sinks a question while a common framing word ("regarded") barely
   counts. A typo of a known word (same first letter, rapidfuzz ratio >= TYPO_CUTOFF) counts as
-  that word.
+  that word. Tokens the vocabulary implies (a product's kinds, places) are not words the
+  question says: they take part in matching but not in this share.
 * likelihood: which entry's words the question's words most likely come from, as a naive Bayes
   posterior over entries (each word weighted by its weight and IDF), so every word of a long
   message adds its evidence.
