@@ -234,8 +234,10 @@ class Matcher:
         posterior /= posterior.sum()
         return posterior
 
-    def _fit(self, known: list[tuple[str, float]]) -> Fit:
-        """How much of one reading each entry explains, times its closest key phrase's F1."""
+    def _fit(self, known: list[tuple[str, float]], ceiling: np.ndarray, floor: float) -> Fit:
+        """How much of one reading each entry explains, times its closest key phrase's F1.
+        `ceiling` is each entry's confidence at a perfect fit: entries that cannot reach
+        `floor` even so do not matter (`match`), and their phrases are not compared."""
         explained = np.zeros(len(self.entries))
         overlap = np.zeros(len(self.phrase_weight))
         specific_total = 0.0
@@ -248,9 +250,7 @@ class Matcher:
                 overlap[self.in_phrases[stem]] += specific
         scores = np.zeros(len(self.entries))
         phrase_rows = np.full(len(self.entries), -1, dtype=np.int64)
-        # The confidence is at most 100 * explained: entries below the suggest threshold there
-        # cannot pass, so their phrases are not compared.
-        hopeful = 100 * explained / specific_total >= self.suggest_threshold
+        hopeful = ceiling * np.sqrt(explained / specific_total) >= floor
         rows = np.flatnonzero((overlap > 0) & hopeful[self.phrase_owner])
         if rows.size == 0:
             return Fit(scores, phrase_rows)
@@ -267,26 +267,28 @@ class Matcher:
         phrase_rows[entries] = rows[order][first]
         return Fit(scores, phrase_rows)
 
-    def _confidence(self, text: str, next_door: int) -> Fit | None:
+    def _confidence(self, text: str, next_door: int, floor: float) -> Fit | None:
         """One reading's confidence per entry (0-100); None when it says nothing known."""
         known, in_domain = self._resolve(self.normalizer.tokens(text), next_door)
         if not known:
             return None
-        fit = self._fit(known)
         likelihood = self._posterior(known)
         sharpness = likelihood.max() ** SHARPNESS  # a question many entries explain is vaguer
         likelihood /= likelihood.max()  # the likeliest entry 1, the others less
-        scores = 100 * in_domain * sharpness * likelihood * np.sqrt(fit.scores / 100)
-        return Fit(scores, fit.phrase_rows)
+        ceiling = 100 * in_domain * sharpness * likelihood
+        fit = self._fit(known, ceiling, floor)
+        return Fit(ceiling * np.sqrt(fit.scores / 100), fit.phrase_rows)
 
-    def confidence(self, question: str, next_door: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def confidence(
+        self, question: str, next_door: int = 0, floor: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per entry, the confidence (0-100) that it answers `question`, from its best reading,
         and the key phrase that fits it best (-1: none). `next_door` words of topics the bot
         does not cover, anywhere in the question, count against every reading."""
         readings = [
             reading
             for text in readings_of(question)
-            if (reading := self._confidence(text, next_door)) is not None
+            if (reading := self._confidence(text, next_door, floor)) is not None
         ]
         if not readings:
             return np.zeros(len(self.entries)), np.full(len(self.entries), -1, dtype=np.int64)
@@ -306,19 +308,17 @@ class Matcher:
             if token.stem.startswith(SCOPE_PREFIX)
         ]
         out_of_scope = next_door[0] if next_door else None
-        scores, rows = self.confidence(readable, len(next_door))
-        asked = frozenset(token.stem for token in tokens if token.weight)
-        if asked in self.exact:
-            index, row = self.exact[asked]
-            scores[index], rows[index] = 100.0, row
-        ranked = [
-            int(index)
-            for index in np.argsort(-scores, kind="stable")[: RUNNER_UPS + 1]
-            if rows[index] >= 0
-        ]
-        best_score = float(scores[ranked[0]]) if ranked else 0.0
-        second = float(scores[ranked[1]]) if len(ranked) > 1 else 0.0
         may_lead = not next_door and self.topic_words(tokens) >= CLEAR_LEAD_WORDS
+        # Entries are scored in full only down to `floor`: first the suggest threshold, lower
+        # only while an entry below it could still decide the band (`_floor_needed`).
+        floor = self.suggest_threshold
+        while True:
+            scores, rows = self._scores(readable, tokens, len(next_door), floor)
+            ranked, best_score, second = self._ranked(scores, rows)
+            needed = self._floor_needed(best_score, may_lead)
+            if needed >= floor:
+                break
+            floor = needed
         band = self.band(best_score, second, may_lead) if ranked else Band.NONE
         if band is Band.NONE:
             return Match(
@@ -352,6 +352,41 @@ class Matcher:
             and (stem := self._known(token)) is not None
         }
         return len(said)
+
+    def _floor_needed(self, best: float, may_lead: bool) -> float:
+        """The lowest score an entry can have and still change the band of a question whose
+        best entry scores `best`: as a runner-up within the margin or near a clear lead, or as
+        a clear lead itself."""
+        needed = self.suggest_threshold
+        if best >= self.answer_threshold:
+            needed = min(needed, best - ANSWER_MARGIN)
+        lead_from = self.answer_threshold * CLEAR_LEAD_SHARE
+        if may_lead:
+            needed = min(needed, CLEAR_LEAD_RATIO * best if best >= lead_from else lead_from)
+        return max(needed, 0.0)
+
+    def _scores(
+        self, readable: str, tokens: Sequence[Token], next_door: int, floor: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`confidence`, with a question that says exactly an entry's key phrase at 100."""
+        scores, rows = self.confidence(readable, next_door, floor)
+        asked = frozenset(token.stem for token in tokens if token.weight)
+        if asked in self.exact:
+            index, row = self.exact[asked]
+            scores[index], rows[index] = 100.0, row
+        return scores, rows
+
+    @staticmethod
+    def _ranked(scores: np.ndarray, rows: np.ndarray) -> tuple[list[int], float, float]:
+        """The best entries that have a key phrase, best first, with the best two scores."""
+        ranked = [
+            int(index)
+            for index in np.argsort(-scores, kind="stable")[: RUNNER_UPS + 1]
+            if rows[index] >= 0
+        ]
+        best = float(scores[ranked[0]]) if ranked else 0.0
+        second = float(scores[ranked[1]]) if len(ranked) > 1 else 0.0
+        return ranked, best, second
 
     def band(self, best: float, second: float, may_lead: bool = True) -> Band:
         """The band of a best score and the runner-up's. Sure is past the answer threshold with
