@@ -21,6 +21,7 @@ from bot.core.models import Scope, Vocabulary
 from bot.core.text import MAX_QUESTION_CHARS, strip_slack_markup
 
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+")  # a link pasted as text names no topic
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile("['\u2019]")  # straight and typographic
 # "2gb", "30s", "5mins": a number glued to its unit reads as one unknown word; split them.
@@ -44,7 +45,10 @@ PHRASE_TYPO_MIN_LENGTH = 5
 # "Linux on Windows" differs from "Windows on Linux".
 PLACE_WORDS = frozenset({"in", "inside", "within", "on", "into", "under", "atop"})
 PLACES = frozenset({"vm", "windows", "linux", "mac", "kubernetes", "wsl", "wsl2", "docker"})
-PLACE_FILLERS = frozenset({"a", "an", "the", "my", "our", "your", "their", "top", "of", "her"})
+VM_KINDS = frozenset({"vm", "hypervisor"})
+PLACE_FILLERS = frozenset(
+    {"a", "an", "the", "my", "our", "your", "their", "top", "of", "her", "virtual", "virtualize"}
+)
 
 SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
 
@@ -74,6 +78,7 @@ class Token:
     stem: str
     weight: float
     word: str = ""  # the word it came from (empty for tokens the vocabulary made)
+    implied: bool = False  # a product's kind or a place: the question says it only indirectly
 
 
 def _split_number_unit(found: re.Match[str]) -> str:
@@ -82,9 +87,9 @@ def _split_number_unit(found: re.Match[str]) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    """The lower-case words of `text`: no Slack markup, emoji codes or punctuation."""
+    """The lower-case words of `text`: no Slack markup, links, emoji codes or punctuation."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
-    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", text))
+    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", _URL.sub(" ", text)))
     text = _DECISION.sub(" choose ", text)
     return _WORD.findall(_NUMBER_UNIT.sub(_split_number_unit, text))
 
@@ -136,12 +141,15 @@ class Normalizer:
         return folded
 
     def _places(self, words: list[str]) -> list[str]:
-        """`in-<place>` for each place word followed, past fillers, by a place."""
+        """`in-<place>` for each place word followed, past fillers, by a place; a product that
+        runs VMs is a VM ("inside a virtualized VMware Workstation" is inside a VM)."""
         found = []
         for index, word in enumerate(words):
             if word in PLACE_WORDS:
                 after = (w for w in words[index + 1 :] if w not in PLACE_FILLERS)
-                place = next(after, None)
+                place = next(after, "")
+                if place not in PLACES and VM_KINDS.intersection(self.products.get(place, ())):
+                    place = "vm"
                 if place in PLACES:
                     found.append(f"in-{place}")
         return found
@@ -154,11 +162,12 @@ class Normalizer:
     @lru_cache(maxsize=256)  # noqa: B019 - one normalizer per knowledge base, kept for its life
     def _tokens(self, text: str) -> tuple[Token, ...]:
         words = self._fold(words_of(text))
-        expanded = [*words, *self._places(words)]
+        kinds = [*self._places(words)]
         for word in words:
-            expanded.extend(self.products.get(word, ()))
+            kinds.extend(self.products.get(word, ()))
+        said = set(words)
         found: dict[str, Token] = {}
-        for word in expanded:
+        for word in [*words, *kinds]:
             if word in self.picture:
                 continue
             if word in self.scope_words:
@@ -169,7 +178,8 @@ class Normalizer:
             stem = word if word.startswith("in-") else _stemmer.stemWord(word)
             weight = 1.0 if made else rarity(word)
             if stem not in found or found[stem].weight < weight:
-                found[stem] = Token(stem, weight, "" if made else word)
+                implied = word not in said and (stem not in found or found[stem].implied)
+                found[stem] = Token(stem, weight, "" if made else word, implied)
         return tuple(found.values())
 
     def tokenize(self, text: str) -> list[str]:

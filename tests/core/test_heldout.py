@@ -7,7 +7,8 @@ The floors were 95% each while the matcher was tuned on questions like these. Th
 rebuilt for real people's phrasing (benchmarks/bench_recognition.py: 19% -> about 75% of real
 questions answered right); on this set it then gives about 90% and 92%, mostly on one-word
 framings ("what exactly is a VM?") and chat look-alikes ("who is hosting the party"). The
-floors hold that level so it cannot silently fall further.
+floors hold that level so it cannot silently fall further; with topics next door for money
+and Kubernetes upgrades the off-topic share rose to 94%, and its floor with it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.core.text import strip_slack_markup
 
 HELDOUT = Path(__file__).resolve().parent / "heldout.yaml"
 IN_DOMAIN_FLOOR = 0.90
-OFF_TOPIC_FLOOR = 0.92
+OFF_TOPIC_FLOOR = 0.94
 
 
 def _load() -> tuple[list[tuple[str, set[str]]], list[str]]:

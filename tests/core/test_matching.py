@@ -107,6 +107,16 @@ def test_normalizes_slack_markup_and_abbreviations(answers: Answers) -> None:
         ),
         ("Windows containers on Linux", ["wcow", "linux", "in-linux"]),
         ("k8s on wsl2", ["kubernet", "wsl2", "in-wsl2", "orchestr", "wsl", "window", "linux"]),
+        (
+            "docker inside a virtualized VMware Workstation",
+            ["docker", "insid", "virtual", "vmware", "workstat", "in-vm", "hypervisor", "vm"],
+        ),
+        ("the performance cost of docker", ["perform", "docker"]),
+        ("lxd or docker? see https://docs.travis-ci.com/x", ["lxd", "docker", "lxc", "contain"]),
+        (
+            "EC2 vs Fargate cost",
+            ["ec2", "vs", "fargat", "scope:cloud-billing", "vm", "cloud", "contain"],
+        ),
     ],
 )
 def test_tokenize_folds_what_people_type(answers: Answers, text: str, tokens: list[str]) -> None:
@@ -133,6 +143,26 @@ def test_a_real_english_word_is_not_a_typo_of_a_known_one(answers: Answers) -> N
 def test_a_rare_unknown_word_sinks_a_question_a_framing_word_does_not(answers: Answers) -> None:
     assert answers.match("why are container images comparatively small").band is Band.ANSWER
     assert answers.match("why are terraform images comparatively small").band is Band.NONE
+
+
+def test_a_clear_lead_answers_below_the_answer_threshold(answers: Answers) -> None:
+    """An issue title full of specifics scores low, but only one entry explains it at all."""
+    match = answers.match(
+        "exec format error from entrypoint.sh on my M4 when running an amd64 image"
+    )
+    assert match.band is Band.ANSWER and match.entry is not None
+    assert match.entry.id == "cpu-architectures"
+    assert match.score < answers.matcher.answer_threshold
+
+
+def test_a_clear_lead_needs_two_topic_words_and_no_topic_next_door(answers: Answers) -> None:
+    matcher = answers.matcher
+    low = matcher.answer_threshold * 0.6
+    assert matcher.band(low, 0.1 * low) is Band.ANSWER
+    assert matcher.band(low, 0.6 * low) is Band.NONE  # the runner-up is close: not sure
+    assert matcher.band(low, 0.1 * low, may_lead=False) is Band.NONE
+    assert answers.match("kubernetes vs nomad").band is Band.NONE  # one topic word
+    assert answers.match("aws vs gcp pricing").band is Band.NONE  # a topic next door
 
 
 def test_direction_decides_between_entries(answers: Answers) -> None:
