@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from bot.config import (
     HTTP_MODE_SETTINGS,
@@ -28,6 +29,7 @@ from bot.config import (
 from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
+from bot.core.prepared import prepared_answers
 from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
 from bot.render.diagrams import render_diagram_text
@@ -67,39 +69,41 @@ def _questions_from_stdin() -> Iterable[str]:
         yield line.rstrip("\r\n")
 
 
-def _store_exists(url: str) -> bool:
-    """False for a SQLite file that was never created: nothing was taught there."""
-    from sqlalchemy.engine import make_url
+def _sqlite_file_missing(url: str) -> bool:
+    """True for a SQLite file that was never created: nothing was taught there. Read without
+    SQLAlchemy (a third of a second to import), as it parses `sqlite:///path` URLs."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)[1:]
+    return (
+        parts.scheme.split("+")[0] == "sqlite"
+        and path not in ("", ":memory:")
+        and (not Path(path).exists())
+    )
 
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return True
-    return Path(parsed.database).exists()
 
-
-def with_taught(settings: Settings, answers: Answers) -> Answers:
-    """The answers with the wordings editors taught (DATABASE_URL), as the bot answers; the
-    knowledge files alone when there is no database or it cannot be read (said on stderr)."""
+def taught_wordings(settings: Settings) -> dict[str, list[str]]:
+    """The wordings editors taught (DATABASE_URL), by entry id, as the bot answers with them;
+    none when there is no database or it cannot be read (said on stderr). Read only: the schema
+    is neither created nor upgraded for a look."""
+    if _sqlite_file_missing(settings.database_url):
+        return {}
     from bot.core.learned import taught_by_entry
     from bot.store.database import Store, StoreError, describe_url
 
-    if not _store_exists(settings.database_url):
-        return answers
     try:
-        store = Store.from_url(settings.database_url)
+        store = Store.from_url(settings.database_url, read_only=True)
         try:
-            taught = taught_by_entry(store.learned())
+            return taught_by_entry(store.learned())
         finally:
             store.close()
     except StoreError as error:
         where = describe_url(settings.database_url)
         print(f"vmdocker: not using taught wordings, {where}: {error}", file=sys.stderr)
-        return answers
-    return answers.with_learned(taught) if taught else answers
+        return {}
 
 
 def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
-    answers = with_taught(args.settings, answers)
+    """Answer the question, or each line of stdin, with the taught wordings (`main` loads them)."""
     questions = [args.question] if args.question is not None else _questions_from_stdin()
     for question in questions:
         reply = answers.reply_to(question)
@@ -606,10 +610,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # ready, most of it importing wordfreq).
             load_knowledge(settings.knowledge_dir)
         else:
-            answers = Answers.load(
+            answers = prepared_answers(
                 settings.knowledge_dir,
                 answer_threshold=settings.match_answer_threshold,
                 suggest_threshold=settings.match_suggest_threshold,
+                taught=taught_wordings(settings) if args.handler is cmd_ask else None,
+                cache_dir=settings.cache_dir,
             )
     except KnowledgeError as error:
         for problem in error.problems:

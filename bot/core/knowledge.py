@@ -54,14 +54,19 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> list[str]
     return lines
 
 
-def knowledge_version(folder: Path) -> str:
-    """A short digest of every knowledge file's name and bytes: equal versions, equal content."""
+def knowledge_digest(folder: Path) -> str:
+    """The SHA-256 of every knowledge file's name and bytes: equal digests, equal content."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in (".md", ".yaml"):
             digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
+
+
+def knowledge_version(folder: Path) -> str:
+    """A short digest of the knowledge files, shown as the version serving."""
+    return knowledge_digest(folder)[:12]
 
 
 def _read_text(path: Path) -> str:

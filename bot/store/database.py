@@ -200,6 +200,25 @@ def upgrade_schema(engine: Engine, *, clock: Callable[[], datetime] = utcnow) ->
     return latest
 
 
+def check_schema(engine: Engine) -> None:
+    """Raise StoreError unless the database has the schema version this vmdocker writes: a
+    look that changes nothing reads only a database the bot has already set up or upgraded."""
+    latest = MIGRATIONS[-1].version
+    with engine.connect() as connection:
+        current = (
+            connection.scalar(select(func.max(schema_version.c.version)))
+            if engine.dialect.has_table(connection, schema_version.name)
+            else None
+        ) or 0
+    if current == 0:
+        raise StoreError("no vmdocker tables there yet: nothing was taught or recorded")
+    if current != latest:
+        raise StoreError(
+            f"the database has schema version {current}, not {latest}: start the bot "
+            "(`vmdocker serve` or `vmdocker run`) once to upgrade it"
+        )
+
+
 class Store:
     """Everything vmdocker remembers. Every method commits before it returns; none keeps state."""
 
@@ -229,12 +248,17 @@ class Store:
         *,
         store_question_text: bool = True,
         clock: Callable[[], datetime] = utcnow,
+        read_only: bool = False,
     ) -> Store:
-        """Connect, creating the tables or upgrading the schema on first start."""
+        """Connect, creating the tables or upgrading the schema on first start; `read_only`
+        (for a look that writes nothing) only checks that the schema is up to date."""
         engine = create_store_engine(url)
         try:
             with driver_errors_as_store_errors():
-                upgrade_schema(engine, clock=clock)
+                if read_only:
+                    check_schema(engine)
+                else:
+                    upgrade_schema(engine, clock=clock)
         except BaseException:
             engine.dispose()
             raise

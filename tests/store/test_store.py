@@ -189,6 +189,32 @@ def test_a_database_newer_than_the_code_is_refused(url: str, store: Store) -> No
         Store.from_url(url)
 
 
+def test_a_read_only_look_never_creates_or_upgrades_the_schema(url: str, clock: Clock) -> None:
+    for _ in range(2):  # the first look created nothing
+        with pytest.raises(StoreError, match="no vmdocker tables"):
+            Store.from_url(url, read_only=True)
+    upgraded = Store.from_url(url, clock=clock)
+    upgraded.learn(
+        team_id="", question="why is my laptop hot", entry_id="vm-vs-docker", taught_by="cli"
+    )
+    with upgraded.engine.begin() as connection:
+        connection.execute(
+            store_schema.schema_version.insert().values(
+                version=99, description="from the future", applied_at=LONG_AGO
+            )
+        )
+    with pytest.raises(StoreError, match="schema version 99, not"):
+        Store.from_url(url, read_only=True)
+    with upgraded.engine.begin() as connection:
+        connection.execute(
+            store_schema.schema_version.delete().where(store_schema.schema_version.c.version == 99)
+        )
+    looked = Store.from_url(url, read_only=True)
+    assert [row.question for row in looked.learned()] == ["why is my laptop hot"]
+    looked.close()
+    upgraded.close()
+
+
 def test_an_old_database_runs_only_the_steps_it_lacks(
     url: str, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
