@@ -367,7 +367,7 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
-    from bot.slack.server import serve
+    from bot.slack.launch import serve
 
     serve(args.settings, host=args.host, port=args.port, workers=args.workers)
     return 0

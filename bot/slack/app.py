@@ -215,6 +215,7 @@ def build_app(
         LISTENER_THREADS, thread_name_prefix="listener"
     )
     app = App(
+        name="vmdocker",  # without one, Bolt reads the call stack for a file name (0.1 s)
         client=client,
         # An `Authorize` instance is taken as is (App's type hint names only functions).
         authorize=oauth.authorize if oauth else None,  # type: ignore[arg-type]
