@@ -15,6 +15,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     Table,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -240,6 +241,13 @@ class Store:
         )
         self._statements: dict[tuple[str, str], Executable] = {}
         self._insert_question = insert(questions)
+        # Built once: every request finishes its inbox item, and building it costs as much as
+        # running it on SQLite.
+        self._finish = (
+            update(inbox)
+            .where(inbox.c.key == bindparam("finished_key"))
+            .values(done_at=bindparam("finished_at"), outcome=bindparam("finished_as"), owner=None)
+        )
 
     @classmethod
     def from_url(
@@ -357,13 +365,9 @@ class Store:
 
     def finish(self, key: str, *, outcome: str) -> None:
         """Mark an item done: it is never worked on again."""
-        statement = (
-            update(inbox)
-            .where(inbox.c.key == key)
-            .values(done_at=self._clock(), outcome=outcome, owner=None)
-        )
+        values = {"finished_key": key, "finished_at": self._clock(), "finished_as": outcome}
         with self._writing() as connection:
-            connection.execute(statement)
+            connection.execute(self._finish, values)
 
     def renew(self, *, owner: str, lease: timedelta) -> int:
         """Extend the lease of every open item `owner` holds; return how many."""
