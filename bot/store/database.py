@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -244,6 +244,12 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._statements: dict[tuple[str, str], Executable] = {}
+        url = engine.url
+        self._sqlite_file = (
+            url.database
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            else None
+        )
         self._insert_question = insert(questions)
         # Built once: every request finishes its inbox item, and building it costs as much as
         # running it on SQLite.
@@ -281,11 +287,9 @@ class Store:
         return self._engine
 
     def file_is_gone(self) -> bool:
-        """True when this is a SQLite file that was deleted under us: writes would go nowhere."""
-        url = self._engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return False
-        return not Path(url.database).exists()
+        """True when this is a SQLite file that was deleted under us: writes would go nowhere.
+        Asked before every call: one stat of a path worked out once."""
+        return self._sqlite_file is not None and not os.path.exists(self._sqlite_file)
 
     @property
     def stores_question_text(self) -> bool:
