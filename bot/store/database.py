@@ -7,8 +7,9 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -66,6 +67,9 @@ from bot.store.schema import (
 )
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
+R = TypeVar("R")
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # Every request is kept in the inbox before it is acked, so a busy or lost database must fail
@@ -224,6 +228,65 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+class GroupCommit(Generic[V, R]):
+    """Writes that arrive while one is being written wait, then go together in the next
+    transaction (group commit): under a burst of requests, each kept before its ack, most
+    share a BEGIN and a COMMIT and wait for one transaction instead of queueing one by one.
+    Each caller still returns only once its own row is committed, or raises its batch's error.
+    """
+
+    def __init__(self, write: Callable[[list[V]], list[R]]) -> None:
+        self._write = write  # one transaction for all the values, a result for each
+        self._lock = threading.Condition()
+        self._waiting: list[_Slot[V, R]] = []
+        self._busy = False
+
+    def __call__(self, value: V) -> R:
+        slot = _Slot[V, R](value)
+        with self._lock:
+            self._waiting.append(slot)
+            while not slot.done and self._busy:
+                self._lock.wait()
+            if slot.done:  # written in a batch another caller led
+                return slot.outcome()
+            self._busy = True
+            batch, self._waiting = self._waiting, []
+        try:
+            results = self._write([waiting.value for waiting in batch])
+            for waiting, result in zip(batch, results, strict=True):
+                waiting.result = result
+        except BaseException as error:
+            for waiting in batch:
+                waiting.error = error
+            raise
+        finally:
+            with self._lock:
+                for waiting in batch:
+                    waiting.done = True
+                self._busy = False
+                self._lock.notify_all()
+        return slot.outcome()
+
+    def waiting(self) -> int:
+        """How many callers wait for the next transaction."""
+        with self._lock:
+            return len(self._waiting)
+
+
+@dataclass
+class _Slot(Generic[V, R]):
+    value: V
+    done: bool = False
+    result: R | None = None
+    error: BaseException | None = None
+
+    def outcome(self) -> R:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
 class Store:
     """Everything vmdocker remembers. Every method commits before it returns; none keeps state."""
 
@@ -251,6 +314,7 @@ class Store:
             else None
         )
         self._insert_question = insert(questions)
+        self._admit = GroupCommit(self._admit_all)
         # Built once: every request finishes its inbox item, and building it costs as much as
         # running it on SQLite.
         self._finish = (
@@ -363,13 +427,16 @@ class Store:
 
     def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
-        an event, across workers): only the first delivery is worked on."""
-        return self._insert_once(
-            inbox,
-            **item.model_dump(),
-            owner=owner,
-            lease_until=self._clock() + lease,
+        an event, across workers): only the first delivery is worked on. Committed before it
+        returns, in one transaction with the items kept at the same moment (`GroupCommit`)."""
+        return self._admit(
+            {**item.model_dump(), "owner": owner, "lease_until": self._clock() + lease}
         )
+
+    def _admit_all(self, rows: list[dict[str, object]]) -> list[bool]:
+        statement = self._prepared("once", inbox)
+        with self._writing() as connection:
+            return [connection.execute(statement, row).first() is not None for row in rows]
 
     def finish(self, key: str, *, outcome: str) -> None:
         """Mark an item done: it is never worked on again."""
