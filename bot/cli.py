@@ -2,7 +2,7 @@
 
 A plain question needs only the core and the text renderer: the store (SQLAlchemy), the PNG
 renderer (Pillow) and Slack (Bolt) are imported by the commands that use them, so `vmdocker ask`
-starts fast."""
+starts fast; and `vmdocker serve`, which answers nothing itself, imports no matcher (numpy)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,15 @@ from bot.config import (
     load_settings,
     require,
 )
-from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
-from bot.core.prepared import prepared_answers
 from bot.logs import configure_logging
 from bot.render.answers import render_attachments, render_blocks
 from bot.render.diagrams import render_diagram_text
 from bot.render.text import render_text
 
 if TYPE_CHECKING:
+    from bot.core.answers import Answers
     from bot.store.database import Store
     from bot.store.records import DraftEntry
 
@@ -248,6 +247,7 @@ def export_learned(store: Store, settings: Settings) -> int:
     """Write each taught wording not yet exported into its entry's `questions:`, keep the
     files only if the knowledge then loads and every example question routes home, and mark
     the wordings written as exported. Wordings that would route elsewhere are left out."""
+    from bot.core.answers import Answers
     from bot.core.knowledge import load_knowledge
     from bot.core.learned import ExportError, add_questions, taught_by_entry
 
@@ -610,6 +610,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # ready, most of it importing wordfreq).
             load_knowledge(settings.knowledge_dir)
         else:
+            from bot.core.prepared import prepared_answers  # numpy and rapidfuzz: not for serve
+
             answers = prepared_answers(
                 settings.knowledge_dir,
                 answer_threshold=settings.match_answer_threshold,

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
-from bot.core.models import SlackUserId
+from bot.core.models import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, SlackUserId
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 

@@ -31,16 +31,18 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.core.models import Band, Candidate, Entry, KnowledgeBase, Match
+from bot.core.models import (
+    ANSWER_THRESHOLD,
+    SUGGEST_THRESHOLD,
+    Band,
+    Candidate,
+    Entry,
+    KnowledgeBase,
+    Match,
+)
 from bot.core.normalize import SCOPE_PREFIX, Normalizer, Token, english_zipf
 from bot.core.text import clean_question
 
-# Defaults of MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, chosen on the recognition
-# benchmark's dev set (benchmarks/bench_recognition.py): suggest where at least 95% of the
-# off-topic questions stay declined; answer a little above, where wrong answers are rare and the
-# least sure right ones become "did you mean" choices.
-ANSWER_THRESHOLD = 46.0
-SUGGEST_THRESHOLD = 45.5
 ANSWER_MARGIN = 3.0
 SHARPNESS = 0.15  # how much a flat likelihood over entries lowers the confidence
 BODY_SHARE = 0.5  # a word only in an entry's answer text explains this much of itself

@@ -252,6 +252,15 @@ class KnowledgeBase(Strict):
 # --- matching ---------------------------------------------------------------
 
 
+# Defaults of MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD, the scores that make the
+# bands, chosen on the recognition benchmark's dev set (benchmarks/bench_recognition.py):
+# suggest where at least 95% of the off-topic questions stay declined; answer a little above,
+# where wrong answers are rare and the least sure right ones become "did you mean" choices.
+# Here rather than in `bot.core.matching`, so the settings need no numpy to know them.
+ANSWER_THRESHOLD = 46.0
+SUGGEST_THRESHOLD = 45.5
+
+
 class Band(StrEnum):
     """How sure the matcher is: answer, offer choices, or decline."""
 

@@ -28,7 +28,7 @@ from pydantic import VERSION as PYDANTIC_VERSION
 
 from bot.core.answers import Answers
 from bot.core.knowledge import knowledge_digest
-from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
+from bot.core.models import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
 from bot.core.normalize import english_words, use_english_words
 
 CACHE_FORMAT = 1  # raise it when what is kept changes in a way the source digest cannot see
