@@ -72,6 +72,7 @@ def prepared_answers(
         np.__version__,
         PYDANTIC_VERSION,
         version("PyStemmer"),
+        version("PyYAML"),
         wordfreq,
     )
     answers = _kept(cache_dir / f"answers-{key}.pickle", Answers, build)
