@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from bot.config import (
     HTTP_MODE_SETTINGS,
@@ -68,34 +67,30 @@ def _questions_from_stdin() -> Iterable[str]:
         yield line.rstrip("\r\n")
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    """True for a SQLite file that was never created: nothing was taught there. Read without
-    SQLAlchemy (a third of a second to import), as it parses `sqlite:///path` URLs."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)[1:]
-    return (
-        parts.scheme.split("+")[0] == "sqlite"
-        and path not in ("", ":memory:")
-        and (not Path(path).exists())
-    )
-
-
 def taught_wordings(settings: Settings) -> dict[str, list[str]]:
     """The wordings editors taught (DATABASE_URL), by entry id, as the bot answers with them;
     none when there is no database or it cannot be read (said on stderr). Read only: the schema
-    is neither created nor upgraded for a look."""
-    if _sqlite_file_missing(settings.database_url):
-        return {}
+    is neither created nor upgraded for a look, and a SQLite file is read without SQLAlchemy."""
     from bot.core.learned import taught_by_entry
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.errors import StoreError
+    from bot.store.peek import sqlite_file, taught_in_file
 
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        return {}  # never created: nothing was taught there
     try:
+        if path is not None:
+            return taught_by_entry(taught_in_file(path))
+        from bot.store.database import Store
+
         store = Store.from_url(settings.database_url, read_only=True)
         try:
             return taught_by_entry(store.learned())
         finally:
             store.close()
     except StoreError as error:
+        from bot.store.database import describe_url
+
         where = describe_url(settings.database_url)
         print(f"vmdocker: not using taught wordings, {where}: {error}", file=sys.stderr)
         return {}
@@ -181,7 +176,8 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
 
 def _open_store(settings: Settings) -> Store | None:
     """The store at DATABASE_URL, or None after saying on stderr why it cannot be opened."""
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.database import Store, describe_url
+    from bot.store.errors import StoreError
 
     try:
         return Store.from_url(settings.database_url)
@@ -408,7 +404,8 @@ def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
     """Insights for authors: answer rate, unanswered questions grouped, most 👎 entries."""
     from bot.core.insights import MAX_MISSES, compute_insights, window_start
     from bot.render.report import insights_json, render_misses, render_report
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.database import Store, describe_url
+    from bot.store.errors import StoreError
 
     settings: Settings = args.settings
     try:

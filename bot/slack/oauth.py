@@ -21,7 +21,8 @@ from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.config import Settings
 from bot.slack.payloads import RevokedTokens
-from bot.store.database import StoreError, create_store_engine, driver_errors_as_store_errors
+from bot.store.database import create_store_engine, driver_errors_as_store_errors
+from bot.store.errors import StoreError
 from bot.store.memory import SharedMemory
 from bot.store.records import SINGLE_WORKSPACE
 from bot.store.schema import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from bot.store.errors import StoreError
 from bot.store.records import (
     ANSWERED,
     SINGLE_WORKSPACE,
@@ -82,11 +83,6 @@ POSTGRES_LOCK_TIMEOUT_MS = 1000
 POSTGRES_STATEMENT_TIMEOUT_MS = 5000
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older done items are useless
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
-
-
-class StoreError(Exception):
-    """The store failed: a bad URL, an unsupported database, a newer schema, or a database
-    error (the driver's own message, on one line, without SQL or parameters)."""
 
 
 def describe_error(error: BaseException) -> str:
