@@ -73,11 +73,11 @@ def taught_wordings(settings: Settings) -> dict[str, list[str]]:
     is neither created nor upgraded for a look, and a SQLite file is read without SQLAlchemy."""
     from bot.core.learned import taught_by_entry
     from bot.store.errors import StoreError
-    from bot.store.peek import sqlite_file, taught_in_file
+    from bot.store.peek import nothing_kept, sqlite_file, taught_in_file
 
+    if nothing_kept(settings.database_url):
+        return {}
     path = sqlite_file(settings.database_url)
-    if path is not None and not path.exists():
-        return {}  # never created: nothing was taught there
     try:
         if path is not None:
             return taught_by_entry(taught_in_file(path))

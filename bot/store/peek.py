@@ -15,14 +15,22 @@ LEARNED_TABLE = "vmdocker_learned"  # bot.store.schema.learned (tests/store/test
 TIMEOUT_S = 1.5
 
 
+def _is_sqlite(url: str) -> bool:
+    return urlsplit(url).scheme.split("+")[0] == "sqlite"
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file of a `sqlite:///path` DATABASE_URL (`sqlite:////path` for an absolute one);
     None for another database, or an in-memory one."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)[1:]
-    if parts.scheme.split("+")[0] != "sqlite" or path in ("", ":memory:"):
-        return None
-    return Path(path)
+    path = unquote(urlsplit(url).path)[1:]
+    return Path(path) if _is_sqlite(url) and path not in ("", ":memory:") else None
+
+
+def nothing_kept(url: str) -> bool:
+    """True for an in-memory SQLite database or a SQLite file never created: nothing was taught
+    there."""
+    path = sqlite_file(url)
+    return _is_sqlite(url) and (path is None or not path.exists())
 
 
 def taught_in_file(path: Path) -> list[LearnedPhrasing]:

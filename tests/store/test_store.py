@@ -277,6 +277,8 @@ def test_a_peek_at_a_sqlite_file_reads_the_taught_wordings_as_the_store_does(
     url = f"sqlite:///{path}"
     assert peek.sqlite_file(url) == path and peek.sqlite_file("sqlite://") is None
     assert peek.sqlite_file("postgresql+psycopg://u@h/db") is None
+    assert peek.nothing_kept(url) and peek.nothing_kept("sqlite://")
+    assert not peek.nothing_kept("postgresql+psycopg://u@h/db")
     assert store_schema.learned.name == peek.LEARNED_TABLE
     store = Store.from_url(url, clock=clock)
     store.learn(
@@ -284,6 +286,7 @@ def test_a_peek_at_a_sqlite_file_reads_the_taught_wordings_as_the_store_does(
     )
     store.learn(team_id="T1", question="off topic", entry_id=None, taught_by="cli")
     store.mark_exported([store.learned()[0].id])
+    assert not peek.nothing_kept(url)
     before = path.stat().st_mtime_ns
     assert peek.taught_in_file(path) == store.learned()
     assert path.stat().st_mtime_ns == before  # read only
