@@ -2,7 +2,7 @@
 
 A plain question needs only the core and the text renderer: the store (SQLAlchemy), the PNG
 renderer (Pillow) and Slack (Bolt) are imported by the commands that use them, so `vmdocker ask`
-starts fast."""
+starts fast; and `vmdocker serve`, which answers nothing itself, imports no matcher (numpy)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from bot.config import (
     load_settings,
     require,
 )
-from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
 from bot.logs import configure_logging
@@ -34,6 +33,7 @@ from bot.render.diagrams import render_diagram_text
 from bot.render.text import render_text
 
 if TYPE_CHECKING:
+    from bot.core.answers import Answers
     from bot.store.database import Store
     from bot.store.records import DraftEntry
 
@@ -67,39 +67,37 @@ def _questions_from_stdin() -> Iterable[str]:
         yield line.rstrip("\r\n")
 
 
-def _store_exists(url: str) -> bool:
-    """False for a SQLite file that was never created: nothing was taught there."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return True
-    return Path(parsed.database).exists()
-
-
-def with_taught(settings: Settings, answers: Answers) -> Answers:
-    """The answers with the wordings editors taught (DATABASE_URL), as the bot answers; the
-    knowledge files alone when there is no database or it cannot be read (said on stderr)."""
+def taught_wordings(settings: Settings) -> dict[str, list[str]]:
+    """The wordings editors taught (DATABASE_URL), by entry id, as the bot answers with them;
+    none when there is no database or it cannot be read (said on stderr). Read only: the schema
+    is neither created nor upgraded for a look, and a SQLite file is read without SQLAlchemy."""
     from bot.core.learned import taught_by_entry
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.errors import StoreError
+    from bot.store.peek import nothing_kept, sqlite_file, taught_in_file
 
-    if not _store_exists(settings.database_url):
-        return answers
+    if nothing_kept(settings.database_url):
+        return {}
+    path = sqlite_file(settings.database_url)
     try:
-        store = Store.from_url(settings.database_url)
+        if path is not None:
+            return taught_by_entry(taught_in_file(path))
+        from bot.store.database import Store
+
+        store = Store.from_url(settings.database_url, read_only=True)
         try:
-            taught = taught_by_entry(store.learned())
+            return taught_by_entry(store.learned())
         finally:
             store.close()
     except StoreError as error:
+        from bot.store.database import describe_url
+
         where = describe_url(settings.database_url)
         print(f"vmdocker: not using taught wordings, {where}: {error}", file=sys.stderr)
-        return answers
-    return answers.with_learned(taught) if taught else answers
+        return {}
 
 
 def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
-    answers = with_taught(args.settings, answers)
+    """Answer the question, or each line of stdin, with the taught wordings (`main` loads them)."""
     questions = [args.question] if args.question is not None else _questions_from_stdin()
     for question in questions:
         reply = answers.reply_to(question)
@@ -178,7 +176,8 @@ def cmd_check(args: argparse.Namespace, answers: Answers) -> int:
 
 def _open_store(settings: Settings) -> Store | None:
     """The store at DATABASE_URL, or None after saying on stderr why it cannot be opened."""
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.database import Store, describe_url
+    from bot.store.errors import StoreError
 
     try:
         return Store.from_url(settings.database_url)
@@ -244,6 +243,7 @@ def export_learned(store: Store, settings: Settings) -> int:
     """Write each taught wording not yet exported into its entry's `questions:`, keep the
     files only if the knowledge then loads and every example question routes home, and mark
     the wordings written as exported. Wordings that would route elsewhere are left out."""
+    from bot.core.answers import Answers
     from bot.core.knowledge import load_knowledge
     from bot.core.learned import ExportError, add_questions, taught_by_entry
 
@@ -363,7 +363,7 @@ def cmd_run(args: argparse.Namespace, answers: Answers) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """HTTP mode: uvicorn workers serving POST /slack/events and GET /healthz."""
-    from bot.slack.server import serve
+    from bot.slack.launch import serve
 
     serve(args.settings, host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -404,7 +404,8 @@ def cmd_report(args: argparse.Namespace, answers: Answers) -> int:
     """Insights for authors: answer rate, unanswered questions grouped, most 👎 entries."""
     from bot.core.insights import MAX_MISSES, compute_insights, window_start
     from bot.render.report import insights_json, render_misses, render_report
-    from bot.store.database import Store, StoreError, describe_url
+    from bot.store.database import Store, describe_url
+    from bot.store.errors import StoreError
 
     settings: Settings = args.settings
     try:
@@ -606,10 +607,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # ready, most of it importing wordfreq).
             load_knowledge(settings.knowledge_dir)
         else:
-            answers = Answers.load(
+            from bot.core.prepared import prepared_answers  # numpy and rapidfuzz: not for serve
+
+            answers = prepared_answers(
                 settings.knowledge_dir,
                 answer_threshold=settings.match_answer_threshold,
                 suggest_threshold=settings.match_suggest_threshold,
+                taught=taught_wordings(settings) if args.handler is cmd_ask else None,
+                cache_dir=settings.cache_dir,
             )
     except KnowledgeError as error:
         for problem in error.problems:

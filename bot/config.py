@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -9,8 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD
-from bot.core.models import SlackUserId
+from bot.core.models import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, SlackUserId
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -21,6 +21,11 @@ OAUTH_MODE_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_
 
 EditorId = Annotated[str, StringConstraints(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")]
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for vmdocker: under $XDG_CACHE_HOME, else ~/.cache."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vmdocker"
 
 
 class SettingsError(Exception):
@@ -57,6 +62,8 @@ class Settings(BaseSettings):
     misses_channel: ChannelId | Literal[""] = ""  # each miss is posted there with "Teach"
     experts_channel: ChannelId | Literal[""] = ""  # declines offer "Ask the experts" there
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
+    # Answers made from the knowledge, kept between starts (bot.core.prepared); None: not kept.
+    cache_dir: Path | None = Field(default_factory=default_cache_dir, alias="VMDOCKER_CACHE_DIR")
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -72,6 +79,11 @@ class Settings(BaseSettings):
             if isinstance(raw, str):
                 data[name] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_dir_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("knowledge_editors")
     @classmethod
@@ -156,8 +168,8 @@ def load_settings(**overrides: object) -> Settings:
             "_".join(str(part) for part in first["loc"] if not isinstance(part, int)).upper()
             or "settings"
         )
-        if name == "KNOWLEDGE_DIR":
-            name = "VMDOCKER_KNOWLEDGE_DIR"
+        if name in ("KNOWLEDGE_DIR", "CACHE_DIR"):
+            name = "VMDOCKER_" + name
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{name}: {message}") from None
 

@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Prepared answers are kept in this session's own folder, never in the user's cache; the
+    processes tests start inherit it."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VMDOCKER_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_settings(VMDOCKER_KNOWLEDGE_DIR=KNOWLEDGE)

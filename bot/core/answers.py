@@ -9,8 +9,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.core.knowledge import load_knowledge
-from bot.core.matching import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, Matcher
-from bot.core.models import Band, Entry, KnowledgeBase, Match, Reply, TopicLink
+from bot.core.matching import Matcher
+from bot.core.models import (
+    ANSWER_THRESHOLD,
+    SUGGEST_THRESHOLD,
+    Band,
+    Entry,
+    KnowledgeBase,
+    Match,
+    Reply,
+    TopicLink,
+)
 from bot.core.text import clean_question
 
 DECLINE_TEXT = (

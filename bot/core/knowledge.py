@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.core.models import (
@@ -31,8 +30,6 @@ QUIZ_FILE = "quiz.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
 SCOPE_FILE = "scope.yaml"
 
-# libyaml's C parser when PyYAML was built with it (the wheels are): several times faster.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 M = TypeVar("M", bound=BaseModel)
 Shared = TypeVar("Shared", MatrixRow, DiagramSpec)
@@ -54,14 +51,19 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> list[str]
     return lines
 
 
-def knowledge_version(folder: Path) -> str:
-    """A short digest of every knowledge file's name and bytes: equal versions, equal content."""
+def knowledge_digest(folder: Path) -> str:
+    """The SHA-256 of every knowledge file's name and bytes: equal digests, equal content."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in (".md", ".yaml"):
             digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
+
+
+def knowledge_version(folder: Path) -> str:
+    """A short digest of the knowledge files, shown as the version serving."""
+    return knowledge_digest(folder)[:12]
 
 
 def _read_text(path: Path) -> str:
@@ -71,11 +73,21 @@ def _read_text(path: Path) -> str:
         raise KnowledgeError([f"{path}: not UTF-8 text ({error.reason})"]) from None
 
 
-def _read_yaml(path: Path) -> Any:
+def _parse_yaml(text: str, where: str) -> Any:
+    """`text` as data, or a KnowledgeError saying `where` it is bad. PyYAML is imported here:
+    a start that finds its answers prepared (`bot.core.prepared`) reads no YAML."""
+    import yaml
+
+    # libyaml's C parser when PyYAML was built with it (the wheels are): several times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(_read_text(path), Loader=SafeLoader)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as error:
-        raise KnowledgeError([f"{path}: bad YAML: {error}"]) from None
+        raise KnowledgeError([f"{where}: {error}"]) from None
+
+
+def _read_yaml(path: Path) -> Any:
+    return _parse_yaml(_read_text(path), f"{path}: bad YAML")
 
 
 def _split_front_matter(path: Path) -> tuple[Any, str]:
@@ -86,10 +98,7 @@ def _split_front_matter(path: Path) -> tuple[Any, str]:
     if len(parts) != 2:
         raise KnowledgeError([f"{path}: the front matter has no closing '---' line"])
     head, body = parts
-    try:
-        data = yaml.load(head.removeprefix("---"), Loader=SafeLoader)
-    except yaml.YAMLError as error:
-        raise KnowledgeError([f"{path}: bad YAML in front matter: {error}"]) from None
+    data = _parse_yaml(head.removeprefix("---"), f"{path}: bad YAML in front matter")
     return data, body.partition("\n")[2].strip()
 
 

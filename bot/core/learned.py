@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import yaml
-
 from bot.store.records import LearnedPhrasing
 
 _QUESTIONS_KEY = re.compile(r"^questions:[ \t]*$")
@@ -30,6 +28,8 @@ class ExportError(Exception):
 
 def yaml_item(question: str) -> str:
     """`question` as a YAML list item's text, quoted only when YAML needs it."""
+    import yaml  # only to export: `vmdocker ask` groups taught wordings without it
+
     dumped = yaml.safe_dump([question], allow_unicode=True, width=10_000, default_flow_style=False)
     return dumped.strip().removeprefix("- ")
 

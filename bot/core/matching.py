@@ -34,17 +34,20 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.core.models import Band, Candidate, Entry, KnowledgeBase, Match
+from bot.core.models import (
+    ANSWER_THRESHOLD,
+    SUGGEST_THRESHOLD,
+    Band,
+    Candidate,
+    Entry,
+    KnowledgeBase,
+    Match,
+)
 from bot.core.normalize import SCOPE_PREFIX, Normalizer, Token, english_zipf
 from bot.core.text import clean_question
 
-# Defaults of MATCH_ANSWER_THRESHOLD and MATCH_SUGGEST_THRESHOLD and the answer rule's other
-# numbers, chosen on the recognition benchmark's dev set (benchmarks/bench_recognition.py) by
-# 5-fold cross-validation, for most right answers with at least 95% of the off-topic questions
-# declined and a wrong answer counted three times a right one. The suggest threshold stays where
-# the tests' look-alikes ("mac vs pc for design work") are declined.
-ANSWER_THRESHOLD = 47.0
-SUGGEST_THRESHOLD = 45.5
+# The answer rule's numbers beside the thresholds (`bot.core.models.ANSWER_THRESHOLD`), chosen
+# on the recognition benchmark's dev set by 5-fold cross-validation.
 ANSWER_MARGIN = 5.0
 CLEAR_LEAD_SHARE = 0.45  # a clear lead answers from this share of the answer threshold...
 CLEAR_LEAD_RATIO = 0.35  # ...when the runner-up scores at most this share of the best

@@ -53,14 +53,46 @@ PLACE_FILLERS = frozenset(
 SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
 
 _stemmer = Stemmer.Stemmer("english")
+# Every plain word (lower-case ASCII letters) of wordfreq's list with its Zipf value, once
+# `use_english_words` has handed it over: then such words need no wordfreq import.
+_english_words: dict[str, float] | None = None
+
+
+def english_words() -> dict[str, float]:
+    """Every plain word of wordfreq's English list and its Zipf value, as `english_zipf` gives
+    it; a plain word not in the list is 0 there. Made once and kept (`bot.core.prepared`)."""
+    from wordfreq import iter_wordlist
+
+    return {
+        word: _wordfreq_zipf(word)
+        for word in iter_wordlist("en", wordlist=WORDLIST)
+        if _plain(word)
+    }
+
+
+def use_english_words(words: dict[str, float]) -> None:
+    """Look plain words up in `words` (made by `english_words`) from now on."""
+    global _english_words
+    _english_words = words
+    english_zipf.cache_clear()
+
+
+def _plain(word: str) -> bool:
+    return word.isascii() and word.isalpha() and word.islower()
+
+
+def _wordfreq_zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # imported on first use: it takes a quarter second
+
+    return float(zipf_frequency(word, "en", wordlist=WORDLIST))
 
 
 @lru_cache(maxsize=65536)
 def english_zipf(word: str) -> float:
     """How common `word` is in English, on the Zipf scale (0: not in the list)."""
-    from wordfreq import zipf_frequency  # imported on first use: it takes a quarter second
-
-    return float(zipf_frequency(word, "en", wordlist=WORDLIST))
+    if _english_words is not None and _plain(word):
+        return _english_words.get(word, 0.0)
+    return _wordfreq_zipf(word)
 
 
 def rarity(word: str) -> float:

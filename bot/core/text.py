@@ -34,7 +34,8 @@ def clean_question(text: str) -> str:
     single spaces, at most `MAX_QUESTION_CHARS` (cut at a word, with an ellipsis)."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4])
     text = " ".join(_CONTROL.sub(" ", text).split())
-    text = "".join(char for char in text if char.isprintable())
+    if not text.isprintable():  # rarely: the check runs in C, the filter char by char
+        text = "".join(char for char in text if char.isprintable())
     if len(text) > MAX_QUESTION_CHARS:
         text = text[: MAX_QUESTION_CHARS - 1].rsplit(" ", 1)[0] + ELLIPSIS
     return text

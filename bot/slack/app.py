@@ -34,6 +34,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.core.answers import Answers
+from bot.core.prepared import prepared_answers
 from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
@@ -73,11 +74,13 @@ def build_client(settings: Settings) -> WebClient:
 
 
 def load_answers(settings: Settings) -> Answers:
-    """The knowledge folder and match thresholds the settings name (raises KnowledgeError)."""
-    return Answers.load(
+    """The knowledge folder and match thresholds the settings name, prepared before when they
+    were (VMDOCKER_CACHE_DIR; raises KnowledgeError)."""
+    return prepared_answers(
         settings.knowledge_dir,
         answer_threshold=settings.match_answer_threshold,
         suggest_threshold=settings.match_suggest_threshold,
+        cache_dir=settings.cache_dir,
     )
 
 
@@ -212,6 +215,7 @@ def build_app(
         LISTENER_THREADS, thread_name_prefix="listener"
     )
     app = App(
+        name="vmdocker",  # without one, Bolt reads the call stack for a file name (0.1 s)
         client=client,
         # An `Authorize` instance is taken as is (App's type hint names only functions).
         authorize=oauth.authorize if oauth else None,  # type: ignore[arg-type]

@@ -25,7 +25,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.models import DiagramSpec
 from bot.render.blocks import MAX_ALT_TEXT, BlockMessage, clip
-from bot.render.images import render_diagram_png
 from bot.render.screens import diagram_file_message
 from bot.store.memory import Memory
 
@@ -117,6 +116,8 @@ def upload_diagram(
     Raises `slack_sdk.errors.SlackApiError` when Slack refuses a step, `UploadError` when its
     answer has no file id.
     """
+    from bot.render.images import render_diagram_png  # Pillow: on the first upload, not at start
+
     response = client.files_upload_v2(
         channel=channel,
         thread_ts=thread_ts,

@@ -19,7 +19,6 @@ trigger lasts 3 seconds, are not kept: they run at once.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -228,11 +227,18 @@ class Inbox:
             self._apologize(item)
             self.memory.finish(item.key, outcome="expired")
             return
-        request = self._request(item)
+        replied = threading.Event()
+
+        def reply_out() -> None:
+            self.memory.finish(item.key, outcome="replied")
+            replied.set()
+
+        request = self._request(item, reply_out)
         self._app.dispatch(request)
         failure = request.context.get(FAILURE)
         if failure is None:
-            self.memory.finish(item.key, outcome="done")
+            if not replied.is_set():  # an item whose reply went out is done already
+                self.memory.finish(item.key, outcome="done")
         elif is_transient(failure) and item.attempts < MAX_ATTEMPTS:
             after = RETRY_AFTER * item.attempts
             self.memory.release([item.key], after=after)
@@ -240,15 +246,12 @@ class Inbox:
         else:
             self.memory.finish(item.key, outcome="failed")
 
-    def _request(self, item: InboxItem) -> BoltRequest:
-        """The kept payload as a request to the app, marked as the inbox's: signed again, as
-        Slack signed it, so that it passes the app's signature check (in Socket Mode without a
-        signing secret, as a Socket Mode request, which nothing signs)."""
-        context = {
-            FROM_INBOX: item.key,
-            REPLY_SENT: functools.partial(self.memory.finish, item.key, outcome="replied"),
-            RESUMED: item.attempts > 1,
-        }
+    def _request(self, item: InboxItem, reply_out: Callable[[], None]) -> BoltRequest:
+        """The kept payload as a request to the app, marked as the inbox's (`reply_out` marks
+        it done once its reply is out): signed again, as Slack signed it, so that it passes the
+        app's signature check (in Socket Mode without a signing secret, as a Socket Mode
+        request, which nothing signs)."""
+        context = {FROM_INBOX: item.key, REPLY_SENT: reply_out, RESUMED: item.attempts > 1}
         if self._verifier is None:
             return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
         timestamp = str(int(time.time()))

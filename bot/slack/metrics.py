@@ -22,7 +22,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+from bot.slack.launch import MULTIPROC_DIR
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 QUESTIONS = Counter(

@@ -18,15 +18,14 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.config import Settings
 from bot.slack.payloads import RevokedTokens
-from bot.store.database import StoreError, create_store_engine, driver_errors_as_store_errors
+from bot.store.database import create_store_engine, driver_errors_as_store_errors
+from bot.store.errors import StoreError
 from bot.store.memory import SharedMemory
 from bot.store.records import SINGLE_WORKSPACE
-from bot.store.schema import slack_bots, slack_installations, slack_oauth_states
+from bot.store.schema import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +64,21 @@ class OAuth:
 def oauth_for(settings: Settings, client: WebClient) -> OAuth:
     """Bolt's OAuth flow for SLACK_CLIENT_ID, on an engine of DATABASE_URL (the store creates
     the tables). `client` (SLACK_API_URL) exchanges codes and refreshes rotating tokens."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     engine = create_store_engine(settings.database_url)
     installations = SQLAlchemyInstallationStore(
         client_id=settings.slack_client_id,
         engine=engine,
-        bots_table_name=slack_bots.name,
-        installations_table_name=slack_installations.name,
+        bots_table_name=SLACK_BOTS,
+        installations_table_name=SLACK_INSTALLATIONS,
         logger=log,
     )
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=STATE_EXPIRATION_S,
         engine=engine,
-        table_name=slack_oauth_states.name,
+        table_name=SLACK_OAUTH_STATES,
         logger=log,
     )
     oauth_settings = OAuthSettings(

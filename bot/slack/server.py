@@ -20,9 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -30,14 +27,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot.config import Settings, load_settings
 from bot.core.answers import Answers
@@ -57,10 +52,9 @@ from bot.slack.deps import Serving
 from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
 from bot.slack.inbox import Inbox
 from bot.slack.jobs import start_jobs
-from bot.slack.metrics import ACK_SECONDS, MULTIPROC_DIR
+from bot.slack.launch import EVENTS_PATH
+from bot.slack.metrics import ACK_SECONDS
 
-EVENTS_PATH = "/slack/events"
-APP_FACTORY = "bot.slack.server:create_app"
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
 DISPATCH_THREADS = 64
@@ -69,7 +63,6 @@ DISPATCH_THREADS = 64
 LISTENER_MAX_WAIT = 0.05
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
 BODY_TIMEOUT_S = 10.0  # for each part of a body: a client that stops sending is let go
-HEAD_TIMEOUT_S = 10.0  # for a request's line and headers, from connect or the last response
 
 T = TypeVar("T")
 Scope = dict[str, Any]
@@ -159,45 +152,6 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, handle, bolt_request)
-
-
-class HeadTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol with a deadline for each request's head: a connection that has
-    not sent a whole request line and headers HEAD_TIMEOUT_S after it opened, or after its last
-    response, is closed (an idle or a slow-loris client). uvicorn alone waits forever."""
-
-    _head_deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_deadline()
-
-    def on_headers_complete(self) -> None:
-        self._disarm_head_deadline()
-        super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_head_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_deadline()
-        super().connection_lost(exc)
-
-    def _arm_head_deadline(self) -> None:
-        self._disarm_head_deadline()
-        self._head_deadline = self.loop.call_later(HEAD_TIMEOUT_S, self._head_timed_out)
-
-    def _disarm_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-
-    def _head_timed_out(self) -> None:
-        peer = self.client[0] if self.client else "unknown"
-        log.warning("closed a connection from %s: no request within %.0f s", peer, HEAD_TIMEOUT_S)
-        self.transport.close()
 
 
 class Refused(Exception):
@@ -380,29 +334,3 @@ def create_app() -> HttpApp:
     start_jobs(http_app.serving, http_app.readiness.client)
     freeze_long_lived_objects()
     return http_app
-
-
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Run uvicorn until interrupted; the caller has already validated settings and knowledge."""
-    # Workers read their settings from the environment: pin the folder the parent validated.
-    os.environ["VMDOCKER_KNOWLEDGE_DIR"] = str(settings.knowledge_dir.resolve())
-    # Several workers write their metrics to one folder, so /metrics in any of them sums all.
-    shared = None
-    if workers > 1 and not os.environ.get(MULTIPROC_DIR):
-        shared = tempfile.mkdtemp(prefix="vmdocker-metrics-")
-        os.environ[MULTIPROC_DIR] = shared
-    log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)
-    try:
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level.lower(),
-            access_log=settings.log_level == "DEBUG",
-            http=HeadTimeoutProtocol,
-        )
-    finally:
-        if shared:
-            shutil.rmtree(shared, ignore_errors=True)

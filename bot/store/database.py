@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
     Connection,
     Engine,
     Executable,
     Table,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -24,11 +26,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from bot.store.errors import StoreError
 from bot.store.records import (
     ANSWERED,
     SINGLE_WORKSPACE,
@@ -64,7 +66,13 @@ from bot.store.schema import (
     uploaded_files,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
+R = TypeVar("R")
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # Every request is kept in the inbox before it is acked, so a busy or lost database must fail
@@ -75,11 +83,6 @@ POSTGRES_LOCK_TIMEOUT_MS = 1000
 POSTGRES_STATEMENT_TIMEOUT_MS = 5000
 EVENT_MEMORY = timedelta(days=2)  # Slack retries within minutes; older done items are useless
 _MIGRATION_LOCK_ID = 0x766D646B  # "vmdk": PostgreSQL advisory lock held while upgrading
-
-
-class StoreError(Exception):
-    """The store failed: a bad URL, an unsupported database, a newer schema, or a database
-    error (the driver's own message, on one line, without SQL or parameters)."""
 
 
 def describe_error(error: BaseException) -> str:
@@ -115,8 +118,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Connection) -> None:
     # Writers take the lock up front (IMMEDIATE) so busy_timeout applies and no deadlock can occur.
+    # On the driver's connection: through SQLAlchemy's execution path, a BEGIN costs as much CPU
+    # as the statement that follows it, and every request writes the store several times.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # only a checked-out connection begins
+    driver.execute(f"BEGIN {mode}")
 
 
 def describe_url(url: str) -> str:
@@ -200,6 +207,84 @@ def upgrade_schema(engine: Engine, *, clock: Callable[[], datetime] = utcnow) ->
     return latest
 
 
+def check_schema(engine: Engine) -> None:
+    """Raise StoreError unless the database has the schema version this vmdocker writes: a
+    look that changes nothing reads only a database the bot has already set up or upgraded."""
+    latest = MIGRATIONS[-1].version
+    with engine.connect() as connection:
+        current = (
+            connection.scalar(select(func.max(schema_version.c.version)))
+            if engine.dialect.has_table(connection, schema_version.name)
+            else None
+        ) or 0
+    if current == 0:
+        raise StoreError("no vmdocker tables there yet: nothing was taught or recorded")
+    if current != latest:
+        raise StoreError(
+            f"the database has schema version {current}, not {latest}: start the bot "
+            "(`vmdocker serve` or `vmdocker run`) once to upgrade it"
+        )
+
+
+class GroupCommit(Generic[V, R]):
+    """Writes that arrive while one is being written wait, then go together in the next
+    transaction (group commit): under a burst of requests, each kept before its ack, most
+    share a BEGIN and a COMMIT and wait for one transaction instead of queueing one by one.
+    Each caller still returns only once its own row is committed, or raises its batch's error.
+    """
+
+    def __init__(self, write: Callable[[list[V]], list[R]]) -> None:
+        self._write = write  # one transaction for all the values, a result for each
+        self._lock = threading.Condition()
+        self._waiting: list[_Slot[V, R]] = []
+        self._busy = False
+
+    def __call__(self, value: V) -> R:
+        slot = _Slot[V, R](value)
+        with self._lock:
+            self._waiting.append(slot)
+            while not slot.done and self._busy:
+                self._lock.wait()
+            if slot.done:  # written in a batch another caller led
+                return slot.outcome()
+            self._busy = True
+            batch, self._waiting = self._waiting, []
+        try:
+            results = self._write([waiting.value for waiting in batch])
+            for waiting, result in zip(batch, results, strict=True):
+                waiting.result = result
+        except BaseException as error:
+            for waiting in batch:
+                waiting.error = error
+            raise
+        finally:
+            with self._lock:
+                for waiting in batch:
+                    waiting.done = True
+                self._busy = False
+                self._lock.notify_all()
+        return slot.outcome()
+
+    def waiting(self) -> int:
+        """How many callers wait for the next transaction."""
+        with self._lock:
+            return len(self._waiting)
+
+
+@dataclass
+class _Slot(Generic[V, R]):
+    value: V
+    done: bool = False
+    result: R | None = None
+    error: BaseException | None = None
+
+    def outcome(self) -> R:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
 class Store:
     """Everything vmdocker remembers. Every method commits before it returns; none keeps state."""
 
@@ -220,7 +305,21 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._statements: dict[tuple[str, str], Executable] = {}
+        url = engine.url
+        self._sqlite_file = (
+            url.database
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            else None
+        )
         self._insert_question = insert(questions)
+        self._admit = GroupCommit(self._admit_all)
+        # Built once: every request finishes its inbox item, and building it costs as much as
+        # running it on SQLite.
+        self._finish = (
+            update(inbox)
+            .where(inbox.c.key == bindparam("finished_key"))
+            .values(done_at=bindparam("finished_at"), outcome=bindparam("finished_as"), owner=None)
+        )
 
     @classmethod
     def from_url(
@@ -229,12 +328,17 @@ class Store:
         *,
         store_question_text: bool = True,
         clock: Callable[[], datetime] = utcnow,
+        read_only: bool = False,
     ) -> Store:
-        """Connect, creating the tables or upgrading the schema on first start."""
+        """Connect, creating the tables or upgrading the schema on first start; `read_only`
+        (for a look that writes nothing) only checks that the schema is up to date."""
         engine = create_store_engine(url)
         try:
             with driver_errors_as_store_errors():
-                upgrade_schema(engine, clock=clock)
+                if read_only:
+                    check_schema(engine)
+                else:
+                    upgrade_schema(engine, clock=clock)
         except BaseException:
             engine.dispose()
             raise
@@ -245,11 +349,9 @@ class Store:
         return self._engine
 
     def file_is_gone(self) -> bool:
-        """True when this is a SQLite file that was deleted under us: writes would go nowhere."""
-        url = self._engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return False
-        return not Path(url.database).exists()
+        """True when this is a SQLite file that was deleted under us: writes would go nowhere.
+        Asked before every call: one stat of a path worked out once."""
+        return self._sqlite_file is not None and not os.path.exists(self._sqlite_file)
 
     @property
     def stores_question_text(self) -> bool:
@@ -278,9 +380,14 @@ class Store:
             yield connection
 
     def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
-        """An INSERT that knows ON CONFLICT, in the dialect of this database."""
+        """An INSERT that knows ON CONFLICT, in the dialect of this database (imported here:
+        the PostgreSQL dialect and its drivers' modules take a few hundredths of a second)."""
         if self._engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
             return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
 
     # The write statements are built once per table and executed with each call's values:
@@ -323,23 +430,22 @@ class Store:
 
     def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
-        an event, across workers): only the first delivery is worked on."""
-        return self._insert_once(
-            inbox,
-            **item.model_dump(),
-            owner=owner,
-            lease_until=self._clock() + lease,
+        an event, across workers): only the first delivery is worked on. Committed before it
+        returns, in one transaction with the items kept at the same moment (`GroupCommit`)."""
+        return self._admit(
+            {**item.model_dump(), "owner": owner, "lease_until": self._clock() + lease}
         )
+
+    def _admit_all(self, rows: list[dict[str, object]]) -> list[bool]:
+        statement = self._prepared("once", inbox)
+        with self._writing() as connection:
+            return [connection.execute(statement, row).first() is not None for row in rows]
 
     def finish(self, key: str, *, outcome: str) -> None:
         """Mark an item done: it is never worked on again."""
-        statement = (
-            update(inbox)
-            .where(inbox.c.key == key)
-            .values(done_at=self._clock(), outcome=outcome, owner=None)
-        )
+        values = {"finished_key": key, "finished_at": self._clock(), "finished_as": outcome}
         with self._writing() as connection:
-            connection.execute(statement)
+            connection.execute(self._finish, values)
 
     def renew(self, *, owner: str, lease: timedelta) -> int:
         """Extend the lease of every open item `owner` holds; return how many."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Column,
@@ -122,14 +121,26 @@ answered_threads = Table(
 )
 
 # Installs through OAuth (one row per install, the bot's token and refresh token) and the
-# OAuth state of installs in progress: slack_sdk's own tables, named as ours.
-slack_installations = SQLAlchemyInstallationStore.build_installations_table(
-    METADATA, "vmdocker_slack_installations"
-)
-slack_bots = SQLAlchemyInstallationStore.build_bots_table(METADATA, "vmdocker_slack_bots")
-slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
-    METADATA, "vmdocker_slack_oauth_states"
-)
+# OAuth state of installs in progress: slack_sdk's own tables, named as ours. They join METADATA
+# when first needed (`slack_tables`): slack_sdk's SQLAlchemy stores import SQLAlchemy's ORM, a
+# tenth of a second or more that a worker serving one workspace's bot token never needs.
+SLACK_INSTALLATIONS = "vmdocker_slack_installations"
+SLACK_BOTS = "vmdocker_slack_bots"
+SLACK_OAUTH_STATES = "vmdocker_slack_oauth_states"
+
+
+@cache
+def slack_tables() -> tuple[Table, Table, Table]:
+    """The OAuth tables: installations, bots and states, in METADATA from the first call on."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    return (
+        SQLAlchemyInstallationStore.build_installations_table(METADATA, SLACK_INSTALLATIONS),
+        SQLAlchemyInstallationStore.build_bots_table(METADATA, SLACK_BOTS),
+        SQLAlchemyOAuthStateStore.build_oauth_states_table(METADATA, SLACK_OAUTH_STATES),
+    )
+
 
 # --- version 5: the bot learns in Slack ----------------------------------------
 # Every row names its Slack workspace (`team_id`).
@@ -243,6 +254,7 @@ class Migration:
 
 
 def _baseline(connection: Connection) -> None:
+    slack_tables()
     METADATA.create_all(connection)
 
 
@@ -284,7 +296,7 @@ def _teams(connection: Connection) -> None:
             index.create(connection)
     for table in (feedback, greetings, progress, answered_threads):
         _rebuild_with_team_key(connection, table)
-    for table in (slack_installations, slack_bots, slack_oauth_states):
+    for table in slack_tables():
         table.create(connection, checkfirst=True)
 
 

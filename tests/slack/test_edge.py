@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from bot.core.answers import Answers
-from bot.slack import server
+from bot.slack import launch, server
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
 from tests.support import Failure, MockSlack
 from tests.support.harness import harness_settings, wait_until
@@ -237,7 +237,7 @@ def test_metrics_move_when_questions_are_asked(edge: HttpApp, mock: MockSlack) -
 @pytest.fixture
 def quick_head_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """uvicorn with the edge's protocol and a 0.2 s head deadline, serving a tiny app."""
-    monkeypatch.setattr(server, "HEAD_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(launch, "HEAD_TIMEOUT_S", 0.2)
 
     async def app(scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -246,7 +246,7 @@ def quick_head_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=server.HeadTimeoutProtocol, lifespan="off"
+        app, host="127.0.0.1", port=port, http=launch.HeadTimeoutProtocol, lifespan="off"
     )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

@@ -28,7 +28,7 @@ from bot.slack.oauth import Installs
 from bot.slack.server import HttpApp, build_http_app
 from bot.store.database import Store, create_store_engine
 from bot.store.memory import InProcessMemory
-from bot.store.schema import slack_bots, slack_installations
+from bot.store.schema import slack_tables
 from tests.support import MockSlack, assert_valid_delivery
 from tests.support.harness import harness_settings, start_harness, wait_until
 from tests.support.mock_api import Call, Install
@@ -154,6 +154,7 @@ def home_of(mock: MockSlack, browser: Browser, team: str, user: str = PERSON) ->
 
 
 def installed_teams(url: str) -> set[str | None]:
+    slack_installations, slack_bots, _ = slack_tables()
     engine = create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(select(slack_installations.c.team_id)).all()
@@ -299,6 +300,7 @@ def test_a_rotating_token_is_refreshed_before_it_expires_and_stored(
     [refresh] = [c for c in mock.calls_to("oauth.v2.access") if c.body.get("grant_type")]
     assert refresh.body["grant_type"] == "refresh_token"
     assert mock.token_of(reply) not in ("", first)
+    _, slack_bots, _ = slack_tables()
     engine = create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(select(slack_bots.c.bot_token)).scalars().all()

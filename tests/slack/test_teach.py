@@ -86,14 +86,18 @@ def submit(user: str, miss_id: str, choice: str) -> dict[str, Any]:
 
 
 def ask_and_find_miss(worker: Worker, mock: MockSlack) -> str:
-    """Ask the worker a question it declines; the miss id on its Teach button in MISSES."""
+    """Ask the worker a question it declines; the miss id on its Teach button in MISSES, once
+    the worker has kept where that post is (it does so after Slack answers the post: a Teach
+    sent before would find no post to update)."""
     worker.slack.send_event(direct_message(QUESTION))
     [posted] = mock.deliveries_to(MISSES)
     assert_valid_delivery(posted)
     assert QUESTION in str(posted.blocks)
     [teach] = [block["accessory"] for block in posted.blocks or [] if "accessory" in block]
     assert teach["action_id"] == TEACH
-    return str(teach["value"])
+    miss_id = str(teach["value"])
+    wait_until(lambda: getattr(worker.store.miss(int(miss_id)), "post_ts", None) is not None)
+    return miss_id
 
 
 def card_of(call: Any) -> str:

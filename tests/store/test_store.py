@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, inspect, select, text
 
 from bot.core.models import Band
+from bot.store import peek
 from bot.store import schema as store_schema
-from bot.store.database import SQLITE_BUSY_TIMEOUT_MS, Store, StoreError, upgrade_schema
+from bot.store.database import SQLITE_BUSY_TIMEOUT_MS, Store, upgrade_schema
+from bot.store.errors import StoreError
 from bot.store.records import AskedQuestion
 from bot.store.schema import Migration
 from tests.support.inbox import admit
@@ -189,6 +192,32 @@ def test_a_database_newer_than_the_code_is_refused(url: str, store: Store) -> No
         Store.from_url(url)
 
 
+def test_a_read_only_look_never_creates_or_upgrades_the_schema(url: str, clock: Clock) -> None:
+    for _ in range(2):  # the first look created nothing
+        with pytest.raises(StoreError, match="no vmdocker tables"):
+            Store.from_url(url, read_only=True)
+    upgraded = Store.from_url(url, clock=clock)
+    upgraded.learn(
+        team_id="", question="why is my laptop hot", entry_id="vm-vs-docker", taught_by="cli"
+    )
+    with upgraded.engine.begin() as connection:
+        connection.execute(
+            store_schema.schema_version.insert().values(
+                version=99, description="from the future", applied_at=LONG_AGO
+            )
+        )
+    with pytest.raises(StoreError, match="schema version 99, not"):
+        Store.from_url(url, read_only=True)
+    with upgraded.engine.begin() as connection:
+        connection.execute(
+            store_schema.schema_version.delete().where(store_schema.schema_version.c.version == 99)
+        )
+    looked = Store.from_url(url, read_only=True)
+    assert [row.question for row in looked.learned()] == ["why is my laptop hot"]
+    looked.close()
+    upgraded.close()
+
+
 def test_an_old_database_runs_only_the_steps_it_lacks(
     url: str, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -239,3 +268,34 @@ def test_an_uploaded_file_is_remembered_per_workspace_name_and_version(store: St
     assert store.uploaded_file(team_id="T1", name="boot", version="v1") is None
     store.remember_uploaded_file(team_id="T1", name="layers", version="v1", file_id="F2")
     assert store.uploaded_file(team_id="T1", name="layers", version="v1") == "F2"  # re-uploaded
+
+
+def test_a_peek_at_a_sqlite_file_reads_the_taught_wordings_as_the_store_does(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "store.sqlite3"
+    url = f"sqlite:///{path}"
+    assert peek.sqlite_file(url) == path and peek.sqlite_file("sqlite://") is None
+    assert peek.sqlite_file("postgresql+psycopg://u@h/db") is None
+    assert peek.nothing_kept(url) and peek.nothing_kept("sqlite://")
+    assert not peek.nothing_kept("postgresql+psycopg://u@h/db")
+    assert store_schema.learned.name == peek.LEARNED_TABLE
+    store = Store.from_url(url, clock=clock)
+    store.learn(
+        team_id="", question="why is my laptop hot", entry_id="vm-vs-docker", taught_by="U1"
+    )
+    store.learn(team_id="T1", question="off topic", entry_id=None, taught_by="cli")
+    store.mark_exported([store.learned()[0].id])
+    assert not peek.nothing_kept(url)
+    before = path.stat().st_mtime_ns
+    assert peek.taught_in_file(path) == store.learned()
+    assert path.stat().st_mtime_ns == before  # read only
+    store.close()
+
+    other = tmp_path / "other.sqlite3"
+    other.write_bytes(b"not a database at all")
+    with pytest.raises(StoreError, match="DatabaseError"):
+        peek.taught_in_file(other)
+    with pytest.raises(StoreError):
+        peek.taught_in_file(tmp_path / "missing.sqlite3")
+    assert not (tmp_path / "missing.sqlite3").exists()

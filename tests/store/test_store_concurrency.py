@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.models import Band
-from bot.store.database import Store
+from bot.store.database import GroupCommit, Store
 from bot.store.records import AskedQuestion
 from bot.store.schema import MIGRATIONS
 from tests.conftest import ROOT
+from tests.support.harness import wait_until
 from tests.support.inbox import admit
 
 THREADS = 8
@@ -132,3 +133,49 @@ def test_processes_starting_together_on_a_new_database_all_come_up(database_url:
     latest = str(MIGRATIONS[-1].version)
     assert versions == [latest] * 3
     assert [process.returncode for process in processes] == [0, 0, 0]
+
+
+def test_writes_arriving_during_a_transaction_share_the_next_one() -> None:
+    """Group commit: callers that come while a batch is being written go together in the
+    next; each gets its own result, or its batch's error."""
+    first_may_finish = threading.Event()
+    batches: list[list[str]] = []
+
+    def write(values: list[str]) -> list[str]:
+        batches.append(values)
+        if values == ["a"]:
+            first_may_finish.wait(timeout=10)
+        if "boom" in values:
+            raise ValueError("the batch failed")
+        return [value.upper() for value in values]
+
+    grouped = GroupCommit(write)
+    results: dict[str, str] = {}
+
+    def call(value: str) -> None:
+        try:
+            results[value] = grouped(value)
+        except ValueError as error:
+            results[value] = str(error)
+
+    leader = threading.Thread(target=call, args=("a",))
+    leader.start()
+    wait_until(lambda: batches == [["a"]])
+    followers = [threading.Thread(target=call, args=(value,)) for value in ("b", "c", "d")]
+    for thread in followers:
+        thread.start()
+    wait_until(lambda: grouped.waiting() == 3)
+    first_may_finish.set()
+    for thread in [leader, *followers]:
+        thread.join()
+    assert sorted(map(sorted, batches)) == [["a"], ["b", "c", "d"]]
+    assert results == {"a": "A", "b": "B", "c": "C", "d": "D"}
+
+    failing = [threading.Thread(target=call, args=(value,)) for value in ("boom", "e")]
+    for thread in failing:
+        thread.start()
+    for thread in failing:
+        thread.join()
+    assert results["boom"] == "the batch failed"
+    assert results["e"] in ("E", "the batch failed")  # alone, or in the failed batch
+    assert grouped("f") == "F"  # a failed batch leaves nothing behind

@@ -47,7 +47,9 @@ from bot.slack.listeners import (
 
 
 def register(app: App) -> None:
-    """Attach every listener to `app`."""
+    """Attach every listener to `app`. Bolt tries them in this order for every request (each
+    try builds the listener's arguments), so the most frequent requests come first."""
+    app.command(commands.COMMAND)(commands.handle_vmdocker_command)
     app.event("app_mention")(events.handle_app_mention)
     app.event("message", matchers=[events.is_direct_message_from_a_person])(
         events.handle_direct_message
@@ -60,7 +62,6 @@ def register(app: App) -> None:
     app.event("member_joined_channel")(onboarding.handle_member_joined)
     app.event("app_uninstalled")(installs.handle_app_uninstalled)
     app.event("tokens_revoked")(installs.handle_tokens_revoked)
-    app.command(commands.COMMAND)(commands.handle_vmdocker_command)
 
     app.action(with_target(OPEN_TOPIC))(actions.handle_open_topic)
     app.action(SHARE)(actions.handle_share)
