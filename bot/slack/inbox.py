@@ -10,8 +10,8 @@ responds, so that dispatch returns once the listener is done, and the item is ma
 Each worker holds a lease on its items and renews it every few seconds; an item whose lease ran
 out (its worker crashed, or stopped before starting it) is taken by the next sweep of any worker,
 at start and then every few seconds. The one way to answer twice is a crash between a reply and
-its mark; a resumed item says so in the log. Slash commands older than a response_url lives get
-an apology by DM instead of a late answer.
+its mark, and a resumed answer first looks for one in its conversation. A slash command older
+than a response_url lives is marked so (`response_url_expired`): its listener apologizes by DM.
 
 Requests whose ack carries content (a modal's submission, a menu's options) and shortcuts, whose
 trigger lasts 3 seconds, are not kept: they run at once.
@@ -38,8 +38,6 @@ from slack_bolt.request.payload_utils import is_block_actions, is_event, is_slas
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.render.screens import lost_command_message
-from bot.slack.delivery import describe_api_error, post_message
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
 from bot.store.memory import InboxStore
@@ -51,6 +49,7 @@ FROM_INBOX = "vmdocker_inbox_key"  # in a request's context: this dispatch works
 FAILURE = "vmdocker_failure"  # in a request's context: the error its listener raised
 REPLY_SENT = "vmdocker_reply_sent"  # in a request's context: marks it done once its reply is out
 RESUMED = "vmdocker_resumed"  # in a request's context: a stopped worker had it before
+EXPIRED = "vmdocker_expired"  # in a command's context: its response_url no longer works
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack's; a command older than this gets sorry
 PER_CHANNEL = 4  # items of one channel worked on at once: a slow channel cannot take every thread
 MAX_ATTEMPTS = 5  # for items whose listener failed to reach Slack; then they are given up
@@ -109,6 +108,11 @@ def reply_sent(context: BoltContext) -> None:
     mark = context.get(REPLY_SENT)
     if callable(mark):
         mark()
+
+
+def response_url_expired(context: BoltContext) -> bool:
+    """True for a slash command found too late (a restart) to answer through its response_url."""
+    return bool(context.get(EXPIRED))
 
 
 def was_resumed(context: BoltContext) -> bool:
@@ -223,10 +227,6 @@ class Inbox:
                 item.received_at.isoformat(timespec="seconds"),
                 item.attempts,
             )
-        if item.kind == "command" and self._clock() - item.received_at > RESPONSE_URL_LIFETIME:
-            self._apologize(item)
-            self.memory.finish(item.key, outcome="expired")
-            return
         replied = threading.Event()
 
         def reply_out() -> None:
@@ -251,7 +251,13 @@ class Inbox:
         it done once its reply is out): signed again, as Slack signed it, so that it passes the
         app's signature check (in Socket Mode without a signing secret, as a Socket Mode
         request, which nothing signs)."""
-        context = {FROM_INBOX: item.key, REPLY_SENT: reply_out, RESUMED: item.attempts > 1}
+        expired = self._clock() - item.received_at > RESPONSE_URL_LIFETIME
+        context = {
+            FROM_INBOX: item.key,
+            REPLY_SENT: reply_out,
+            RESUMED: item.attempts > 1,
+            EXPIRED: item.kind == "command" and expired,
+        }
         if self._verifier is None:
             return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
         timestamp = str(int(time.time()))
@@ -263,19 +269,6 @@ class Inbox:
             "x-slack-signature": signature,
         }
         return BoltRequest(body=item.body, headers=headers, context=context)
-
-    def _apologize(self, item: InboxItem) -> None:
-        """A slash command found too late to answer through its response_url: say sorry by DM."""
-        assert self._app is not None
-        body = json.loads(item.body)
-        if item.user_id is None:
-            return
-        log.warning("inbox: %s is older than its response_url; apologizing by DM", item.key)
-        message = lost_command_message(str(body.get("command", "")), str(body.get("text", "")))
-        try:
-            post_message(self._app.client, item.user_id, message)
-        except SlackApiError as error:
-            log.error("inbox: could not apologize for %s: %s", item.key, describe_api_error(error))
 
     # --- resuming and draining ----------------------------------------------------
 

@@ -1,9 +1,11 @@
 """`/vmdocker`: usage, topics, the comparison, diagrams, the tour, the quiz or a question, answered
-to the asker through the response_url. Already acknowledged (`bot.slack.app.acknowledge_first`).
+to the asker through the response_url. Already acknowledged (by the inbox). One found too late
+for its response_url (the bot was restarting) gets an apology by DM instead.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
@@ -12,14 +14,17 @@ from slack_sdk import WebClient
 from bot.core.commands import parse_command
 from bot.core.models import Reply, Subcommand
 from bot.render.answers import answer_message
-from bot.render.screens import command_screen, usage_message
-from bot.slack.delivery import respond_with
+from bot.render.screens import command_screen, lost_command_message, usage_message
+from bot.slack.delivery import post_message, respond_with
 from bot.slack.deps import deps_of
+from bot.slack.inbox import response_url_expired
 from bot.slack.listeners.asking import answer_and_record
 from bot.slack.listeners.learning import note_miss
 from bot.slack.listeners.onboarding import start_tour_or_quiz
 from bot.slack.oauth import workspace_of
 from bot.slack.payloads import SlashCommand, parse_payload
+
+log = logging.getLogger(__name__)
 
 COMMAND = "/vmdocker"
 
@@ -30,6 +35,11 @@ def handle_vmdocker_command(
     """`/vmdocker [subcommand or question]`: answered privately through the response_url."""
     deps = deps_of(context)
     invocation = parse_payload(SlashCommand, command)
+    if response_url_expired(context):
+        log.warning("a /vmdocker command came too late for its response_url; apologizing by DM")
+        message = lost_command_message(invocation.command, invocation.text)
+        post_message(client, invocation.user_id, message)
+        return
     parsed = parse_command(invocation.text)
     if parsed.subcommand is Subcommand.ASK:
 
