@@ -49,7 +49,7 @@ T = TypeVar("T")
 LOG_INTERVAL_S = 60.0
 RETRY_AFTER_S = 5.0
 PURGE_EVERY = timedelta(days=1)
-LOCAL_MEMORY = 10_000  # event ids and greetings remembered in-process during an outage
+LOCAL_MEMORY = 10_000  # inbox keys and greetings remembered in-process during an outage
 
 
 class _Resting(Exception):

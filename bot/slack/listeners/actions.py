@@ -1,6 +1,6 @@
 """Buttons: open a topic (suggestions, related topics, the topic list), share, and 👍/👎.
 
-Clicks are acknowledged before these run (`bot.slack.app.acknowledge_first`)."""
+Clicks are kept and acknowledged before these run (`bot.slack.inbox`)."""
 
 from __future__ import annotations
 
