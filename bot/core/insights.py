@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Insights, MissGroup
-from bot.store.records import ANSWERED, EntryVotes, Usage
+from bot.store.records import ANSWERED, EntryVotes, Usage, utcnow
 
 MISS_SIMILARITY = 75.0  # token_sort_ratio of two misses' content words to count as one topic
 MAX_MISSES = 2000  # the latest unanswered questions considered (grouping is quadratic)
@@ -30,7 +30,7 @@ def parse_since(text: str) -> timedelta:
 
 def window_start(span: timedelta) -> datetime:
     """The start of the last `span`, in naive UTC as the store keeps its times."""
-    return datetime.now(UTC).replace(tzinfo=None) - span
+    return utcnow() - span
 
 
 Tokenize = Callable[[str], list[str]]

@@ -29,7 +29,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
@@ -41,7 +41,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
 from bot.store.memory import InboxStore
-from bot.store.records import InboxItem, InboxKind
+from bot.store.records import InboxItem, InboxKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,6 @@ PER_CHANNEL = 4  # items of one channel worked on at once: a slow channel cannot
 MAX_ATTEMPTS = 5  # for items whose listener failed to reach Slack; then they are given up
 RETRY_AFTER = timedelta(seconds=30)  # times the attempt number
 SWEEP_LIMIT = 50  # items taken over per sweep
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _text(value: object) -> str | None:

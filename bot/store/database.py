@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
@@ -47,6 +47,7 @@ from bot.store.records import (
     ProgressKind,
     SurfaceBandCount,
     Usage,
+    utcnow,
 )
 from bot.store.schema import (
     MIGRATIONS,
@@ -99,11 +100,6 @@ def driver_errors_as_store_errors() -> Iterator[None]:
         yield
     except SQLAlchemyError as error:
         raise StoreError(describe_error(error)) from error
-
-
-def utcnow() -> datetime:
-    """Naive UTC: the same on SQLite (no time zones) and PostgreSQL."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,11 @@ ANSWERED: BandName = "answer"  # answered outright; the other bands are misses
 # Whose record it is: the workspace's team id (T…), or the enterprise id (E…) of an org-wide
 # install on Enterprise Grid; "" for the one workspace of a bot-token install.
 SINGLE_WORKSPACE = ""
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every stored time is: the same on SQLite (no time zones) and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Record(BaseModel):

@@ -17,7 +17,8 @@ import pytest
 
 from bot.core.answers import Answers
 from bot.slack.app import build_app, open_store_for
-from bot.slack.inbox import PER_CHANNEL, Inbox, item_of, utcnow
+from bot.slack.inbox import PER_CHANNEL, Inbox, item_of
+from bot.store.records import utcnow
 from bot.store.resilient import ResilientStore
 from tests.support import RESPONSE_URL, MockSlack, assert_valid_delivery
 from tests.support.harness import Harness, harness_settings, wait_until
