@@ -53,8 +53,8 @@ PLACE_FILLERS = frozenset(
 SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
 
 _stemmer = Stemmer.Stemmer("english")
-# Every plain word (lower-case ASCII letters) of wordfreq's list with its Zipf value, once
-# `use_english_words` has handed it over: then such words need no wordfreq import.
+# Every plain word (lower-case ASCII letters) of wordfreq's list with its Zipf value: handed
+# over by `use_english_words` (then no wordfreq import is needed), or made on first use.
 _english_words: dict[str, float] | None = None
 
 
@@ -63,11 +63,14 @@ def english_words() -> dict[str, float]:
     it; a plain word not in the list is 0 there. Made once and kept (`bot.core.prepared`)."""
     from wordfreq import iter_wordlist
 
-    return {
-        word: _wordfreq_zipf(word)
-        for word in iter_wordlist("en", wordlist=WORDLIST)
-        if _plain(word)
-    }
+    words: dict[str, float] = {}
+    for listed in iter_wordlist("en", wordlist=WORDLIST):
+        # Questions lose their apostrophes (`words_of`): "doesn't" is read as "doesnt", and is
+        # as common as "doesn't".
+        word = _APOSTROPHE.sub("", listed)
+        if _plain(word):
+            words[word] = max(words.get(word, 0.0), _wordfreq_zipf(listed))
+    return words
 
 
 def use_english_words(words: dict[str, float]) -> None:
@@ -89,10 +92,14 @@ def _wordfreq_zipf(word: str) -> float:
 
 @lru_cache(maxsize=65536)
 def english_zipf(word: str) -> float:
-    """How common `word` is in English, on the Zipf scale (0: not in the list)."""
-    if _english_words is not None and _plain(word):
-        return _english_words.get(word, 0.0)
-    return _wordfreq_zipf(word)
+    """How common `word` is in English, on the Zipf scale (0: not in the list); a word written
+    without its apostrophe ("dont") as common as with it."""
+    global _english_words
+    if not _plain(word):
+        return _wordfreq_zipf(word)
+    if _english_words is None:
+        _english_words = english_words()
+    return _english_words.get(word, 0.0)
 
 
 def rarity(word: str) -> float:

@@ -60,7 +60,8 @@ def prepared_answers(
     if cache_dir is None:
         return build()
     wordfreq = version("wordfreq")
-    use_english_words(_kept(cache_dir / f"english-{_key(wordfreq)}.pickle", dict, english_words))
+    english = _key(wordfreq, _source_digest())
+    use_english_words(_kept(cache_dir / f"english-{english}.pickle", dict, english_words))
     key = _key(
         knowledge_digest(folder),
         str(folder.resolve()),
