@@ -1,13 +1,15 @@
 """Recognition on real people's questions: vmdocker's matcher against two rapidfuzz peers.
 
-Reads benchmarks/recognition/{dev,test}.yaml and prints, per split, how often in-scope
+Reads benchmarks/recognition/{dev,test,fresh}.yaml and prints, per split, how often in-scope
 questions are answered with a right entry, a wrong entry, offered the right entry only as
 "did you mean", or declined, and how often off-topic questions are declined. The peers are
 `rapidfuzz.process.extractOne` with WRatio and with token_set_ratio over every entry's title,
 example questions and keywords; each answers at or above a threshold picked on dev only.
+`both` is dev and test, `all` adds fresh (a frozen third batch); misses are listed for dev or
+test only, never for fresh, so that nobody tunes to its questions one by one.
 
-    .venv/bin/python benchmarks/bench_recognition.py [--split dev|test|both] [--misses dev|test]
-        [--json]
+    .venv/bin/python benchmarks/bench_recognition.py [--split dev|test|fresh|both|all]
+        [--misses dev|test] [--json]
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from bot.core.models import Band
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "recognition"
 SYSTEMS = ("vmdocker", "wratio", "token_set")
+SPLITS = {
+    "dev": ["dev"],
+    "test": ["test"],
+    "fresh": ["fresh"],
+    "both": ["dev", "test"],
+    "all": ["dev", "test", "fresh"],
+}
 PEERS: dict[str, Callable[..., float]] = {"wratio": fuzz.WRatio, "token_set": fuzz.token_set_ratio}
 
 
@@ -180,17 +189,18 @@ def misses(split: Split) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    parser.add_argument("--split", choices=list(SPLITS), default="both")
     parser.add_argument("--misses", choices=["dev", "test"])
     parser.add_argument("--json", action="store_true", help="one JSON object instead of tables")
     args = parser.parse_args()
-    shown = ["dev", "test"] if args.split == "both" else [args.split]
+    shown = SPLITS[args.split]
 
     answers = Answers.load(ROOT / "knowledge")
     entries = answers.knowledge.entries
     pairs = [(p, e.id) for e in entries.values() for p in [e.title, *e.questions, *e.keywords]]
     phrases, ids = [p for p, _ in pairs], [i for _, i in pairs]
-    splits = {n: load_split(n, set(entries)) for n in ("dev", "test")}  # dev picks thresholds
+    names = dict.fromkeys(["dev", "test", *shown])  # dev picks thresholds; fresh only if shown
+    splits = {n: load_split(n, set(entries)) for n in names}
 
     timings: list[float] = []
     raw: dict[tuple[str, str], Pair] = {}
