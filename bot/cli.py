@@ -1,15 +1,15 @@
 """The `vmdocker` command line: argument parsing only; the work happens in the modules it calls.
 
 A plain question needs only the core and the text renderer: the store (SQLAlchemy), the PNG
-renderer (Pillow) and Slack (Bolt) are imported by the commands that use them, so `vmdocker ask`
-starts fast; and `vmdocker serve`, which answers nothing itself, imports no matcher (numpy)."""
+renderer (Pillow), Slack (Bolt) and the Block Kit builders are imported by the commands and
+options that use them, so `vmdocker ask` starts fast; and `vmdocker serve`, which answers
+nothing itself, imports no matcher (numpy)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
-import logging
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -28,7 +28,6 @@ from bot.config import (
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.models import Band, Reply
 from bot.logs import configure_logging
-from bot.render.answers import render_attachments, render_blocks
 from bot.render.diagrams import render_diagram_text
 from bot.render.text import render_text
 
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from bot.core.answers import Answers
     from bot.store.database import Store
     from bot.store.records import DraftEntry
-
-log = logging.getLogger("vmdocker")
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -102,6 +99,8 @@ def cmd_ask(args: argparse.Namespace, answers: Answers) -> int:
     for question in questions:
         reply = answers.reply_to(question)
         if args.blocks:
+            from bot.render.answers import render_attachments, render_blocks
+
             # The message as Block Kit Builder takes it: the table travels in `attachments`.
             payload = {"blocks": render_blocks(reply), "attachments": render_attachments(reply)}
             print(json.dumps(payload, ensure_ascii=False, indent=2), flush=True)

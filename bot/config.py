@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.core.models import ANSWER_THRESHOLD, SUGGEST_THRESHOLD, SlackUserId
 
@@ -32,10 +40,10 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
-class Settings(BaseSettings):
-    """vmdocker's configuration, from the environment and `.env`."""
+class Settings(BaseModel):
+    """vmdocker's configuration, keyed by environment variable (`load_settings` reads them)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
 
     slack_bot_token: str = ""
     slack_app_token: str = ""
@@ -47,7 +55,7 @@ class Settings(BaseSettings):
     slack_client_secret: str = ""
     slack_redirect_uri: str = ""
     delete_data_on_uninstall: bool = False  # true: an uninstalled workspace's records go too
-    onboarding_channels: Annotated[list[str], NoDecode] = []
+    onboarding_channels: list[str] = []
     onboarding_greeting: Literal["ephemeral", "dm"] = "ephemeral"
     database_url: str = "sqlite:///vmdocker.sqlite3"
     store_question_text: bool = True  # false: record band/entry/score but never what was asked
@@ -56,9 +64,9 @@ class Settings(BaseSettings):
     inbox_lease_seconds: float = Field(default=30, gt=0, le=3600)
     # On SIGTERM: how long work in progress may finish; the rest waits in the inbox.
     drain_grace_seconds: float = Field(default=20, ge=0, le=600)
-    admin_user_ids: Annotated[list[SlackUserId], NoDecode] = []  # see insights in the Home tab
+    admin_user_ids: list[SlackUserId] = []  # see insights in the Home tab
     # may teach the bot and save answers: user ids, or one user group id (S…); admins too
-    knowledge_editors: Annotated[list[EditorId], NoDecode] = []
+    knowledge_editors: list[EditorId] = []
     misses_channel: ChannelId | Literal[""] = ""  # each miss is posted there with "Teach"
     experts_channel: ChannelId | Literal[""] = ""  # declines offer "Ask the experts" there
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
@@ -159,9 +167,12 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a validation error into one line naming the variable."""
+    """The settings from `overrides`, else the environment, else `.env` in the working folder,
+    else the defaults, each variable named in any case; a validation error becomes one line
+    naming the variable."""
+    values = {**_settings_in(_dotenv(Path(".env"))), **_settings_in(os.environ)}
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings.model_validate({**values, **_settings_in(overrides)})
     except ValidationError as error:
         first = error.errors()[0]
         name = (
@@ -172,6 +183,27 @@ def load_settings(**overrides: object) -> Settings:
             name = "VMDOCKER_" + name
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{name}: {message}") from None
+
+
+def _settings_in(variables: Mapping[str, object]) -> dict[str, object]:
+    """The `variables` that name a setting, in any case, keyed as Settings validates them; a
+    variable set twice in different cases keeps its last value."""
+    keys = {key.lower(): key for key in (f.alias or n for n, f in Settings.model_fields.items())}
+    return {
+        keys[name.lower()]: value
+        for name, value in variables.items()
+        if name.lower() in keys and value is not None
+    }
+
+
+def _dotenv(path: Path) -> Mapping[str, str | None]:
+    """The variables a `.env` file sets, parsed as python-dotenv does (quotes, `export`,
+    ${VAR} expansion); none when there is no such file. A name without `=` has the value None."""
+    if not (path.is_file() or path.is_fifo()):
+        return {}
+    from dotenv import dotenv_values  # 2 ms of start-up: imported only when there is a .env
+
+    return dotenv_values(path, encoding="utf-8")
 
 
 def require(settings: Settings, names: tuple[str, ...], purpose: str) -> None:

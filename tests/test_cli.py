@@ -16,8 +16,9 @@ CONTRACT_KEYS = {"matched", "band", "entry_id", "title", "score", "text", "sugge
 
 
 def test_ask_prints_plain_text_reply_as_a_subprocess() -> None:
+    question = "what is the difference between a vm and docker"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "what is the difference between a vm and docker"],
+        [sys.executable, "-X", "importtime", "-m", "bot", "ask", question],
         capture_output=True,
         cwd=ROOT,
         timeout=60,
@@ -28,6 +29,11 @@ def test_ask_prints_plain_text_reply_as_a_subprocess() -> None:
     assert text.startswith("VM vs Docker at a glance")
     assert "Container: A couple of MB" in text
     assert "┌" in text  # the diagram, as text
+    # -X importtime names every module imported, one a line on stderr: a plain question
+    # starts without Slack, the store's SQLAlchemy, Pillow or the Block Kit builders.
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines()}
+    unneeded = {"slack_bolt", "slack_sdk", "sqlalchemy", "PIL", "bot.render.answers", "bot.slack"}
+    assert imported & unneeded == set()
 
 
 def test_ask_json_contract() -> None:

@@ -41,4 +41,4 @@ def test_the_example_copied_to_dotenv_loads_as_the_defaults(
         monkeypatch.delenv(name, raising=False)
     shutil.copy(EXAMPLE, tmp_path / ".env")
     monkeypatch.chdir(tmp_path)
-    assert load_settings() == Settings(_env_file=None)  # type: ignore[call-arg]
+    assert load_settings() == Settings()
