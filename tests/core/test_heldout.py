@@ -24,7 +24,7 @@ from bot.core.models import Band
 from bot.core.text import strip_slack_markup
 
 HELDOUT = Path(__file__).resolve().parent / "heldout.yaml"
-IN_DOMAIN_FLOOR = 0.90
+IN_DOMAIN_FLOOR = 0.95
 OFF_TOPIC_FLOOR = 0.94
 
 
