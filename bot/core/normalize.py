@@ -103,8 +103,9 @@ def english_zipf(word: str) -> float:
 
 
 def rarity(word: str) -> float:
-    """0 for the commonest English words, 1 for rare ones and numbers-with-letters."""
-    if word.isdigit():
+    """0 for the commonest English words, single letters ("Q.", "a)") and numbers; 1 for rare
+    words and numbers-with-letters."""
+    if word.isdigit() or len(word) == 1:
         return 0.0
     zipf = english_zipf(word)
     return min(1.0, max(0.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - RARE_ZIPF)))
