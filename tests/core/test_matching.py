@@ -130,6 +130,15 @@ def test_framing_words_weigh_little_and_rare_words_in_full(answers: Answers) -> 
     assert rare == {"terraform": 1.0, "hypervisor": 1.0}
 
 
+def test_single_letters_and_words_without_their_apostrophe_frame_a_question(
+    answers: Answers,
+) -> None:
+    weights = {t.word: t.weight for t in answers.matcher.normalizer.tokens("Q. i doesnt get it")}
+    assert weights["q"] == weights["i"] == 0.0 and weights["doesnt"] < 0.1
+    match = answers.match("Q. How does Docker differ from Virtual Machines?")
+    assert match.band is Band.ANSWER and match.entry and match.entry.id == "vm-vs-docker"
+
+
 def test_products_read_as_what_they_are(answers: Answers) -> None:
     stems = answers.matcher.normalizer.tokenize("is VirtualBox any good")
     assert {"virtualbox", "hypervisor", "vm"} <= set(stems)
