@@ -23,6 +23,7 @@ from bot.core.text import MAX_QUESTION_CHARS, strip_slack_markup
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")  # a link pasted as text names no topic
 _WORD = re.compile(r"[a-z0-9]+")
+_LETTERS_AND_DIGITS = re.compile(r"(?=.*[a-z])(?=.*[0-9])[a-z0-9]+")
 _APOSTROPHE = re.compile("['\u2019]")  # straight and typographic
 # "2gb", "30s", "5mins": a number glued to its unit reads as one unknown word; split them.
 _NUMBER_UNIT = re.compile(r"\b(\d+(?:\.\d+)?)(kb|mb|gb|tb|megs?|gigs?|ms|s|secs?|mins?|m)\b")
@@ -93,8 +94,10 @@ def _wordfreq_zipf(word: str) -> float:
 @lru_cache(maxsize=65536)
 def english_zipf(word: str) -> float:
     """How common `word` is in English, on the Zipf scale (0: not in the list); a word written
-    without its apostrophe ("dont") as common as with it."""
+    without its apostrophe ("dont") as common as with it, letters mixed with digits never."""
     global _english_words
+    if _LETTERS_AND_DIGITS.fullmatch(word):
+        return 0.0  # "amd64", "win10", "k8s": names and versions, not English words
     if not _plain(word):
         return _wordfreq_zipf(word)
     if _english_words is None:
