@@ -49,7 +49,7 @@ from bot.core.text import clean_question
 # The answer rule's numbers beside the thresholds (`bot.core.models.ANSWER_THRESHOLD`), chosen
 # on the recognition benchmark's dev set by 5-fold cross-validation.
 ANSWER_MARGIN = 5.0
-CLEAR_LEAD_SHARE = 0.45  # a clear lead answers from this share of the answer threshold...
+CLEAR_LEAD_SHARE = 0.6  # a clear lead answers from this share of the answer threshold...
 CLEAR_LEAD_RATIO = 0.35  # ...when the runner-up scores at most this share of the best
 CLEAR_LEAD_WORDS = 2  # ...for a question with this many key words of its own, no topic next door
 TOPIC_WORD_WEIGHT = 0.5  # a topic word is at least this rare (normalize.rarity)
