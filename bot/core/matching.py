@@ -43,7 +43,7 @@ from bot.core.models import (
     KnowledgeBase,
     Match,
 )
-from bot.core.normalize import SCOPE_PREFIX, Normalizer, Token, english_zipf
+from bot.core.normalize import PLACE_PREFIX, SCOPE_PREFIX, Normalizer, Token, english_zipf
 from bot.core.text import clean_question
 
 # The answer rule's numbers beside the thresholds (`bot.core.models.ANSWER_THRESHOLD`), chosen
@@ -161,11 +161,12 @@ class Matcher:
                 self.phrase_weight[row] += token.weight * self.idf[token.stem]
         self.in_phrases = {stem: np.array(rows) for stem, rows in in_phrases.items()}
         # A question that says exactly what one entry's key phrase says is that entry's: a
-        # verbatim example question answers itself. Phrases two entries share decide nothing.
+        # verbatim example question answers itself. Phrases two entries share decide nothing,
+        # and what the vocabulary implies ("proxmox" is a hypervisor) is not said.
         owner_of: defaultdict[frozenset[str], set[int]] = defaultdict(set)
         row_of: dict[frozenset[str], int] = {}
         for row, tokens in enumerate(phrases):
-            stems = frozenset(token.stem for token in tokens)
+            stems = _said(tokens)
             owner_of[stems].add(owners[row])
             row_of.setdefault(stems, row)
         self.exact = {
@@ -374,7 +375,7 @@ class Matcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """`confidence`, with a question that says exactly an entry's key phrase at 100."""
         scores, rows = self.confidence(readable, next_door, floor)
-        asked = frozenset(token.stem for token in tokens if token.weight)
+        asked = _said(tokens)
         if asked in self.exact:
             index, row = self.exact[asked]
             scores[index], rows[index] = 100.0, row
@@ -423,6 +424,16 @@ def _keyness(texts: Sequence[Sequence[Token]]) -> dict[str, float]:
         for stem, count in counts.items()
         if stem in zipf
     }
+
+
+def _said(tokens: Sequence[Token]) -> frozenset[str]:
+    """The stems a text says, for the exact-phrase rule: with the place it names ("in-vm"),
+    without the kinds of the products it names."""
+    return frozenset(
+        token.stem
+        for token in tokens
+        if token.weight and (not token.implied or token.stem.startswith(PLACE_PREFIX))
+    )
 
 
 def _sparse(found: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:

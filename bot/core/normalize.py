@@ -51,6 +51,11 @@ PLACE_FILLERS = frozenset(
     {"a", "an", "the", "my", "our", "your", "their", "top", "of", "her", "virtual", "virtualize"}
 )
 
+# A product a question names ("VMware") weighs this much: often it is only where the question
+# happens ("docker won't start in my VMware VM"), and at full weight it pulled such questions to
+# the entry that compares the products (chosen on the recognition dev set).
+PRODUCT_WEIGHT = 0.5
+PLACE_PREFIX = "in-"  # the token of a place a question names ("in-vm"), by `_places`
 SCOPE_PREFIX = "scope:"  # the token of a word that names a topic next door (scope.yaml)
 
 _stemmer = Stemmer.Stemmer("english")
@@ -153,7 +158,8 @@ class Normalizer:
             first, second = phrase.split()
             self.phrases[(first, second)] = token
             self.phrases_by_first[first].append((second, token))
-        # Phrases, products and kinds are the domain's own words: they always count in full.
+        # Phrases, products and kinds are the domain's own words: they count in full (a product
+        # a question names, PRODUCT_WEIGHT).
         self.domain = frozenset(
             [*self.phrases.values(), *self.products]
             + [kind for kinds in self.products.values() for kind in kinds]
@@ -194,7 +200,7 @@ class Normalizer:
                 if place not in PLACES and VM_KINDS.intersection(self.products.get(place, ())):
                     place = "vm"
                 if place in PLACES:
-                    found.append(f"in-{place}")
+                    found.append(f"{PLACE_PREFIX}{place}")
         return found
 
     def tokens(self, text: str) -> tuple[Token, ...]:
@@ -217,9 +223,12 @@ class Normalizer:
                 stem = SCOPE_PREFIX + self.scope_words[word]
                 found[stem] = Token(stem, 1.0)
                 continue
-            made = word in self.domain or word.startswith("in-")  # by the vocabulary
-            stem = word if word.startswith("in-") else _stemmer.stemWord(word)
+            place = word.startswith(PLACE_PREFIX)
+            made = word in self.domain or place  # by the vocabulary
+            stem = word if place else _stemmer.stemWord(word)
             weight = 1.0 if made else rarity(word)
+            if word in self.products and word in said:
+                weight = PRODUCT_WEIGHT
             if stem not in found or found[stem].weight < weight:
                 implied = word not in said and (stem not in found or found[stem].implied)
                 found[stem] = Token(stem, weight, "" if made else word, implied)

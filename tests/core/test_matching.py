@@ -144,6 +144,15 @@ def test_products_read_as_what_they_are(answers: Answers) -> None:
     assert {"virtualbox", "hypervisor", "vm"} <= set(stems)
 
 
+def test_a_product_named_as_context_does_not_make_the_question_about_products(
+    answers: Answers,
+) -> None:
+    running = answers.match("can i run docker inside a vmware workstation vm")
+    assert running.entry and running.entry.id in {"containers-in-vms", "nested-virtualization"}
+    # "proxmox" implies a hypervisor, which no key phrase "proxmox vm" says exactly
+    assert answers.routes_to("what is proxmox") == "vm-products"
+
+
 def test_a_real_english_word_is_not_a_typo_of_a_known_one(answers: Answers) -> None:
     assert answers.match("does a contianer have its own kernal").band is Band.ANSWER
     assert answers.match("party chrome intern").band is Band.NONE  # not "part", "come"
