@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +34,7 @@ from bot.store.errors import StoreError
 from bot.store.records import (
     ANSWERED,
     SINGLE_WORKSPACE,
+    Admission,
     AskedQuestion,
     DraftEntry,
     EntryVotes,
@@ -424,12 +425,27 @@ class Store:
 
     # --- the inbox ----------------------------------------------------------------
 
-    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
         """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
         an event, across workers): only the first delivery is worked on. Committed before it
         returns, in one transaction with the items kept at the same moment (`GroupCommit`)."""
         return self._admit(
             {**item.model_dump(), "owner": owner, "lease_until": self._clock() + lease}
+        )
+
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        """`admit` for items that arrived together (one turn of a web worker's event loop), in
+        one transaction, without waiting for other threads' admits."""
+        now = self._clock()
+        return self._admit_all(
+            [
+                {
+                    **admitted.item.model_dump(),
+                    "owner": admitted.owner,
+                    "lease_until": now + admitted.lease,
+                }
+                for admitted in admissions
+            ]
         )
 
     def _admit_all(self, rows: list[dict[str, object]]) -> list[bool]:

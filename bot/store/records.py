@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,7 +75,15 @@ class InboxItem(Record):
     user_id: str | None = None
     body: str
     received_at: datetime
-    attempts: int = Field(default=1, ge=1)
+    attempts: int = Field(default=1, ge=0)  # times a worker took it; 0: kept for any to take
+
+
+class Admission(NamedTuple):
+    """An item to keep, leased to `owner` for `lease` (None: to any worker once it has passed)."""
+
+    item: InboxItem
+    owner: str | None
+    lease: timedelta
 
 
 MissStatus = Literal["open", "taught", "out_of_scope"]

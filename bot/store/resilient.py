@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
 from bot.store.records import (
     SINGLE_WORKSPACE,
+    Admission,
     AskedQuestion,
     DraftEntry,
     ExpertQuestion,
@@ -194,11 +195,15 @@ class ResilientStore:
         """Open (creating or upgrading the schema) now rather than on first use; True on success."""
         return self.attempt("open", lambda s: True, False)
 
-    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
         first_here = self._events.add(item.key)
         return self.attempt(
             "admit", lambda s: s.admit(item, owner=owner, lease=lease), first_here, record=True
         )
+
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        first_here = [self._events.add(admitted.item.key) for admitted in admissions]
+        return self.attempt("admit", lambda s: s.admit_all(admissions), first_here, record=True)
 
     def finish(self, key: str, *, outcome: str) -> None:
         def finish_now(store: Store) -> None:
