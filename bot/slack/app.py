@@ -154,12 +154,14 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def inbox_for(settings: Settings, memory: InboxStore) -> Inbox:
-    """The inbox keeping requests in `memory` (the store), leased as the settings say."""
+def inbox_for(settings: Settings, memory: InboxStore, owner: str | None = None) -> Inbox:
+    """The inbox keeping requests in `memory` (the store), leased as the settings say, to
+    `owner` (default: a name of its own)."""
     return Inbox(
         memory,
         signing_secret=settings.slack_signing_secret,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
+        owner=owner,
     )
 
 

@@ -41,7 +41,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
 from bot.store.memory import InboxStore
-from bot.store.records import InboxItem, InboxKind, utcnow
+from bot.store.records import Admission, InboxItem, InboxKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +134,11 @@ class Inbox:
         signing_secret: str,
         lease: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.memory = memory
         self.lease = lease
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # Socket Mode may run without a signing secret: nothing it receives is signed.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._clock = clock
@@ -170,11 +171,30 @@ class Inbox:
         if item is None:
             next()
             return None
-        if self.memory.admit(item, owner=self.owner, lease=self.lease):
+        self.take(item)
+        return ack()
+
+    def take(self, item: InboxItem) -> None:
+        """Keep `item`, leased to this process, and queue it; a key kept before (Slack's retry)
+        is not worked on twice. Returns once it is committed: the caller may ack."""
+        self._queue_if_first(item, self.memory.admit(item, owner=self.owner, lease=self.lease))
+
+    def take_all(self, items: list[InboxItem]) -> None:
+        """`take` for items that arrived together, kept in one transaction."""
+        admissions = [Admission(item, self.owner, self.lease) for item in items]
+        admitted = self.memory.admit_all(admissions)
+        for item, first in zip(items, admitted, strict=True):
+            self._queue_if_first(item, first)
+
+    def _queue_if_first(self, item: InboxItem, first: bool) -> None:
+        if first:
             self._queue(item)
         else:
             log.info("%s already received; not worked on twice", item.key)
-        return ack()
+
+    def accept(self, item: InboxItem) -> None:
+        """Queue an item another process kept and leased to this one (`bot.slack.handoff`)."""
+        self._queue(item)
 
     # --- working on items ---------------------------------------------------------
 
@@ -293,6 +313,7 @@ class Inbox:
         if self._sweeper is not None:
             self._sweeper.stop()
         with self._lock:
+            log.info("inbox draining: %d item(s) for up to %g s", len(self._started), grace)
             finished_before = self._finished
             self._lock.wait_for(lambda: not self._started, timeout=grace)
             self._closed = True

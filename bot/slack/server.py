@@ -10,9 +10,12 @@ votes, and installs): each one builds its own app through `create_app`. On SIGTE
 stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up to
 DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
-Within a worker, acks come first: requests are kept and acknowledged before their work is
-queued (`bot.slack.inbox`), and that work starts once no request is being acknowledged
-(`AcksFirst`), since matching and rendering would hold the GIL that acks need.
+Events, slash commands and button clicks are kept and acked here, at the edge, without a Bolt
+dispatch (`item_of`): under `vmdocker serve` each is handed to an answer process
+(`bot.slack.handoff`), so a web worker does no answering. Built alone (`build_http_app`
+without an answer folder), the worker answers them itself (`bot.slack.inbox`), each once no
+request is being acknowledged (`AcksFirst`), since matching and rendering would hold the GIL
+that acks need. Everything else (URL verification, modals, shortcuts, OAuth) goes to Bolt.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -49,11 +55,13 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.handoff import Handoff
 from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
-from bot.slack.inbox import Inbox
+from bot.slack.inbox import Inbox, item_of
 from bot.slack.jobs import start_jobs
-from bot.slack.launch import EVENTS_PATH
+from bot.slack.launch import ANSWER_DIR, EVENTS_PATH, die_with_parent
 from bot.slack.metrics import ACK_SECONDS
+from bot.store.records import InboxItem, utcnow
 
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
@@ -203,10 +211,54 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
+def kept_item(scope: Scope, body: bytes) -> InboxItem | None:
+    """The inbox item of a verified request worth keeping (an event, a slash command, a click),
+    parsed as Bolt parses it; None for the others."""
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0] or None
+    try:
+        parsed = parse_body(body.decode(), content_type)
+    except ValueError:  # not JSON, not UTF-8: Bolt says what is wrong with it
+        return None
+    return item_of(parsed, utcnow()) if isinstance(parsed, dict) else None
+
+
+class KeptTogether:
+    """Requests whose bodies arrive in one turn of the event loop are kept together: one
+    transaction, on the loop's own thread. A hop to a thread and back for each request cost
+    more than its write, since threads wait up to 5 ms for the GIL while the loop works."""
+
+    def __init__(self, keep_all: Callable[[list[InboxItem]], None]) -> None:
+        self.keep_all = keep_all
+        self._waiting: list[tuple[InboxItem, asyncio.Future[None]]] = []
+
+    async def keep(self, item: InboxItem) -> None:
+        """Return once `item` is committed (or raise what keeping it raised)."""
+        loop = asyncio.get_running_loop()
+        kept = loop.create_future()
+        self._waiting.append((item, kept))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._keep_waiting)
+        await kept
+
+    def _keep_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        try:
+            self.keep_all([item for item, _ in batch])
+        except Exception as error:
+            for _, kept in batch:
+                kept.set_exception(error)
+        else:
+            for _, kept in batch:
+                kept.set_result(None)
+
+
 class HttpApp:
-    """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
-    checked it (size, then signature): a refused request costs one short log line, never its
-    body, and never reaches Bolt."""
+    """The ASGI application: the readiness probe; requests worth keeping kept (`keep`, with the
+    others of their turn of the event loop) and acked; everything else to Bolt. The edge checks
+    each first (size, then signature): a refused request costs one short log line, never its
+    body, and never reaches Bolt. `inbox` is this process's when it answers, started and
+    drained with the server."""
 
     def __init__(
         self,
@@ -215,10 +267,12 @@ class HttpApp:
         acks: AcksFirst,
         signing_secret: str,
         readiness: Readiness,
-        inbox: Inbox,
+        keep: Callable[[list[InboxItem]], None],
+        inbox: Inbox | None,
         drain_grace: float,
     ) -> None:
         self.serving = serving
+        self.kept = KeptTogether(keep)
         self.inbox = inbox
         self.drain_grace = drain_grace
         self.acks = acks
@@ -255,7 +309,12 @@ class HttpApp:
                     log.warning("refused a request from %s: %s", peer, refused.reason)
                     await _send(send, refused.status, {"error": refused.reason})
                     return
-                await self.slack(scope, replay(body), send)
+                item = kept_item(scope, body)
+                if item is None:
+                    await self.slack(scope, replay(body), send)
+                    return
+                await self.kept.keep(item)
+                await _send_bytes(send, 200, b"", "text/plain;charset=utf-8")
 
     def _verify(self, scope: Scope, body: bytes) -> None:
         """401 unless Slack signed `body` with our signing secret, recently."""
@@ -276,11 +335,13 @@ class HttpApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.inbox.start()
+                if self.inbox is not None:
+                    self.inbox.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
+                if self.inbox is not None:
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -298,8 +359,12 @@ async def _send_bytes(send: Send, status: int, payload: bytes, content_type: str
     await send({"type": "http.response.body", "body": payload})
 
 
-def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpApp:
-    """The ASGI app for these settings; it is ready once this returns (knowledge loaded)."""
+def build_http_app(
+    settings: Settings, answers: Answers | None = None, *, answer_dir: Path | None = None
+) -> HttpApp:
+    """The ASGI app for these settings; it is ready once this returns (knowledge loaded). With
+    `answer_dir`, kept requests go to the answer processes whose sockets are there; without,
+    this process answers them."""
     answers = answers or load_answers(settings)
     acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
     store = open_store_for(settings)
@@ -314,22 +379,31 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
         inbox=inbox,
     )
     readiness = Readiness(serving, store, client, time.monotonic)
+    if answer_dir is None:
+        keep, answering = inbox.take_all, inbox
+    else:
+        keep, answering = Handoff(answer_dir, store, lease=inbox.lease).take_all, None
     return HttpApp(
         app,
         serving,
         acks,
         settings.slack_signing_secret,
         readiness,
-        inbox,
+        keep,
+        answering,
         drain_grace=settings.drain_grace_seconds,
     )
 
 
 def create_app() -> HttpApp:
-    """uvicorn's app factory: each worker process loads settings and knowledge on its own."""
+    """uvicorn's app factory: each web worker loads settings and knowledge on its own, and
+    hands what it keeps to the answer processes of `vmdocker serve` (ANSWER_DIR)."""
+    answer_dir = os.environ.get(ANSWER_DIR)
+    if answer_dir:
+        die_with_parent()
     settings = load_settings()
     configure_logging(settings)
-    http_app = build_http_app(settings)
+    http_app = build_http_app(settings, answer_dir=Path(answer_dir) if answer_dir else None)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
     start_jobs(http_app.serving, http_app.readiness.client)
     freeze_long_lived_objects()
