@@ -39,9 +39,10 @@ from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
 from bot.slack.inbox import FAILURE, Inbox
-from bot.slack.metrics import STORE_ERRORS, MeteredWebClient
+from bot.slack.metrics import STORE_ERRORS
 from bot.slack.oauth import Installs, oauth_for
 from bot.slack.payloads import BadPayload
+from bot.slack.webclient import KeepAliveWebClient
 from bot.store.memory import InboxStore, InProcessMemory, SharedMemory
 from bot.store.resilient import ResilientStore, open_store
 
@@ -57,9 +58,10 @@ LISTENER_THREADS = 16
 
 
 def build_client(settings: Settings) -> WebClient:
-    """The Web API client: `SLACK_API_URL`, the bot token, a timeout, and slack_sdk's retry
-    handlers for HTTP 429 and 5xx (a dropped connection is retried by its default one)."""
-    client = MeteredWebClient(
+    """The Web API client: `SLACK_API_URL`, the bot token, a timeout, connections kept open,
+    and slack_sdk's retry handlers for HTTP 429 and 5xx (a dropped connection is retried by its
+    default one)."""
+    client = KeepAliveWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_S,
