@@ -181,11 +181,11 @@ def sigterm(mock: MockSlack, scratch: Path, *, workers: int, grace: str, name: s
     return tally(name, mock, threads, set(channels), f"{recovered:.1f} s; {left} left by the drain")
 
 
-def kill_9(mock: MockSlack, scratch: Path, *, kind: bytes, name: str) -> Row:
-    """`kill -9` of one of the two children of `kind` (see `worker_pids`) mid-burst."""
+def kill_9(mock: MockSlack, scratch: Path, *, kind: bytes, name: str, tag: str) -> Row:
+    """`kill -9` of one of the two children of `kind` (see `worker_pids`) mid-burst; `tag`
+    (letters) tells its channels apart."""
     mock.reset()
     mock.latency = 1.0
-    tag = name[-3:].upper()
     channels = [f"C{RUN}K{tag}{n:03d}" for n in range(60)]
     env = serve_env(
         mock.api_url,
@@ -407,9 +407,9 @@ def main() -> None:
             "sigterm-short-grace": lambda: sigterm(
                 mock, scratch, workers=1, grace="0.5", name="sigterm-short-grace"
             ),
-            "kill-9": lambda: kill_9(mock, scratch, kind=b"spawn_main", name="kill-9"),
+            "kill-9": lambda: kill_9(mock, scratch, kind=b"spawn_main", name="kill-9", tag="WEB"),
             "kill-9-answer": lambda: kill_9(
-                mock, scratch, kind=b"bot.slack.answering", name="kill-9-answer"
+                mock, scratch, kind=b"bot.slack.answering", name="kill-9-answer", tag="ANS"
             ),
             "slow-channel": lambda: slow_channel(mock, scratch),
             "huge-body": lambda: huge_body(mock, scratch),

@@ -310,6 +310,9 @@ class Store:
         )
         self._insert_question = insert(questions)
         self._admit = GroupCommit(self._admit_all)
+        # The writes each answer makes (its question, its thread, its item done), from listener
+        # threads at the same moment, share transactions too.
+        self._write = GroupCommit(self._execute_all)
         # Built once: every request finishes its inbox item, and building it costs as much as
         # running it on SQLite.
         self._finish = (
@@ -453,11 +456,17 @@ class Store:
         with self._writing() as connection:
             return [connection.execute(statement, row).first() is not None for row in rows]
 
+    def _execute_all(self, writes: list[tuple[Executable, dict[str, object]]]) -> list[bool]:
+        """Run independent writes in one transaction (one failing fails them all)."""
+        with self._writing() as connection:
+            for statement, values in writes:
+                connection.execute(statement, values)
+        return [True] * len(writes)
+
     def finish(self, key: str, *, outcome: str) -> None:
         """Mark an item done: it is never worked on again."""
         values = {"finished_key": key, "finished_at": self._clock(), "finished_as": outcome}
-        with self._writing() as connection:
-            connection.execute(self._finish, values)
+        self._write((self._finish, values))
 
     def renew(self, *, owner: str, lease: timedelta) -> int:
         """Extend the lease of every open item `owner` holds; return how many."""
@@ -520,8 +529,7 @@ class Store:
             "asked_at": self._clock(),
             "question": question or None,
         }
-        with self._writing() as connection:
-            connection.execute(self._insert_question, row)
+        self._write((self._insert_question, row))
 
     def record_feedback(
         self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
@@ -542,13 +550,13 @@ class Store:
         self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
     ) -> None:
         """Remember that the bot replied in this thread just now."""
-        self._upsert(
-            answered_threads,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            replied_at=self._clock(),
-        )
+        values = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "replied_at": self._clock(),
+        }
+        self._write((self._prepared("upsert", answered_threads), values))
 
     def answered_thread(
         self,
