@@ -224,33 +224,44 @@ def kept_item(scope: Scope, body: bytes) -> InboxItem | None:
 
 
 class KeptTogether:
-    """Requests whose bodies arrive in one turn of the event loop are kept together: one
-    transaction, on the loop's own thread. A hop to a thread and back for each request cost
-    more than its write, since threads wait up to 5 ms for the GIL while the loop works."""
+    """Requests are kept in batches by one writer thread: what arrives while a batch is being
+    written goes in the next one. The event loop never waits for the store (SQLite's lock may
+    be held by another process), and a request costs no hop of its own to a thread and back."""
 
     def __init__(self, keep_all: Callable[[list[InboxItem]], None]) -> None:
         self.keep_all = keep_all
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="keep")
         self._waiting: list[tuple[InboxItem, asyncio.Future[None]]] = []
+        self._writing = False
 
     async def keep(self, item: InboxItem) -> None:
         """Return once `item` is committed (or raise what keeping it raised)."""
-        loop = asyncio.get_running_loop()
-        kept = loop.create_future()
+        kept = asyncio.get_running_loop().create_future()
         self._waiting.append((item, kept))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._keep_waiting)
+        if not self._writing:
+            self._write_waiting()
         await kept
 
-    def _keep_waiting(self) -> None:
+    def _write_waiting(self) -> None:
         batch, self._waiting = self._waiting, []
-        try:
-            self.keep_all([item for item, _ in batch])
-        except Exception as error:
+        self._writing = True
+        loop = asyncio.get_running_loop()
+        writing = loop.run_in_executor(self._writer, self.keep_all, [item for item, _ in batch])
+
+        def written(done: asyncio.Future[None]) -> None:
+            error = done.exception()
             for _, kept in batch:
-                kept.set_exception(error)
-        else:
-            for _, kept in batch:
-                kept.set_result(None)
+                if kept.done():  # its request was cancelled (the client went away)
+                    continue
+                if error is None:
+                    kept.set_result(None)
+                else:
+                    kept.set_exception(error)
+            self._writing = False
+            if self._waiting:
+                self._write_waiting()
+
+        writing.add_done_callback(written)
 
 
 class HttpApp:
