@@ -264,7 +264,7 @@ def respond_with(
     body = {"response_type": response_type, "replace_original": False, **message_payload(message)}
     if not body["blocks"]:
         del body["blocks"]  # as Bolt leaves them out
-    client = KeepAliveWebhookClient(url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
-    response = client.send_dict(body)
+    webhook = KeepAliveWebhookClient(url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
+    response = webhook.send_dict(body)
     if response.status_code != 200:
         log.error("response_url failed: HTTP %s %s", response.status_code, response.body[:200])
