@@ -5,10 +5,11 @@ runs `auth.test` once to learn the bot's ids). The same app serves HTTP (`bot.sl
 Socket Mode (`bot.slack.socket_mode`).
 
 Acks never wait for work: every verified event, command and button click is kept in the inbox
-and acked by the first global middleware (`bot.slack.inbox.Inbox.keep`), in the request's own
-thread; the inbox then dispatches it again on the listener pool, where the app processes it
-before responding, so the inbox knows when its work is done. Slack's retries of an event are
-told apart there too, across workers.
+and acked before any listener runs, by `vmdocker serve`'s web workers at the edge
+(`bot.slack.server`) or else by the first global middleware (`bot.slack.inbox.Inbox.keep`).
+The inbox then dispatches it (again, after the middleware) on the listener pool of the process
+that answers it, where the app processes it before responding, so the inbox knows when its
+work is done. Slack's retries of an event are told apart there too, across workers.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@ it is acked, and marked done when its listener has run. Nothing Slack was told w
 lost to a restart or a crash: Slack never resends what it got a 200 for.
 
 `Inbox.keep` is global middleware (after Bolt's signature check): it writes the request to the
-store, acks it and queues it. A listener thread then dispatches the kept payload again through
-the same app, re-signed and marked as coming from the inbox; the app processes before it
-responds, so that dispatch returns once the listener is done, and the item is marked done.
+store, acks it and queues it (`take`; `vmdocker serve`'s web workers keep requests at the edge
+instead and hand them to an answer process, whose inbox `accept`s them). A listener thread then
+dispatches the kept payload through the app, re-signed and marked as coming from the inbox; the
+app processes before it responds, so that dispatch returns once the listener is done, and the
+item is marked done.
 
 Each worker holds a lease on its items and renews it every few seconds; an item whose lease ran
 out (its worker crashed, or stopped before starting it) is taken by the next sweep of any worker,
