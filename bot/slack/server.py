@@ -1,13 +1,13 @@
 """HTTP mode: the Bolt app behind Bolt's ASGI adapter, served by uvicorn worker processes.
 
-Slack posts events, slash commands and interactivity to `POST /slack/events`; Bolt verifies each
-request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
+Slack posts events, slash commands and interactivity to `POST /slack/events`; the edge verifies
+each request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
 answers 200 once the knowledge is loaded. With installs through OAuth, `GET /slack/install` (the
 "Add to Slack" page) and `GET /slack/oauth_redirect` (Slack sends people back there) go to
 Bolt's OAuth flow: browsers send them, unsigned; the flow checks its own state instead.
 Workers share nothing but the database (the store: the inbox of acked requests, questions,
 votes, and installs): each one builds its own app through `create_app`. On SIGTERM uvicorn
-stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up to
+stops taking requests; a worker that answers drains its inbox (`Inbox.drain`) for up to
 DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
 Events, slash commands and button clicks are kept and acked here, at the edge, without a Bolt
