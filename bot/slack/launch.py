@@ -150,7 +150,11 @@ class Supervisor(Multiprocess):
         self.answerers = answerers
 
     def init_processes(self) -> None:
+        """The web workers first, the answer processes once those serve: starting together,
+        they would take cores from the web workers on their way to ready."""
         super().init_processes()
+        for process in self.processes:
+            process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit)
         self.answerers.start()
 
     def keep_subprocess_alive(self) -> None:

@@ -155,7 +155,8 @@ def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
     env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3")
     with serving(env, cwd=tmp_path, workers=2, log=tmp_path / "serve.log") as server:
         assert len(worker_processes(server.process.pid)) == 2
-        assert len(worker_processes(server.process.pid, ANSWERING)) == 2
+        # The answer processes start once the web workers serve.
+        wait_until(lambda: len(worker_processes(server.process.pid, ANSWERING)) == 2, WAIT)
         mock.reset()
         channels = [f"C0WORKER{index:02d}" for index in range(6)]
         requests = []
