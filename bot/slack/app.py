@@ -157,14 +157,17 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def inbox_for(settings: Settings, memory: InboxStore, owner: str | None = None) -> Inbox:
+def inbox_for(
+    settings: Settings, memory: InboxStore, owner: str | None = None, *, takes_over: bool = True
+) -> Inbox:
     """The inbox keeping requests in `memory` (the store), leased as the settings say, to
-    `owner` (default: a name of its own)."""
+    `owner` (default: a name of its own); `takes_over` the items whose lease ran out."""
     return Inbox(
         memory,
         signing_secret=settings.slack_signing_secret,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
         owner=owner,
+        takes_over=takes_over,
     )
 
 

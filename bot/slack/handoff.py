@@ -4,9 +4,10 @@ and ack, so answering never holds the interpreter lock or the cores their acks n
 Each answer process listens on a Unix socket in one folder (`launch.ANSWER_DIR`), named after
 its inbox owner (`Mailbox`); items travel as lines of JSON. A web worker keeps an item leased to
 one of them, chosen by the item's channel so that a channel's items share one process's lanes,
-and sends it the item once it is committed (`Handoff`). With no answer process up yet the item
-is kept leased to nobody; one that cannot be sent (the process just died) is given back: the
-next sweep of any answer process takes it, as it takes the items of one that died.
+and sends it the item once it is committed (`Handoff`). With no answer process up (the second
+after a start) the web worker answers the item itself, leased to it: kept in the store if the
+store answers, and worked on all the same if it does not. An item that cannot be sent (its
+process just died) is given back, for the next sweep of any answer process to take.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def owner_named(stem: str) -> str:
     return f"{socket.gethostname()}:{stem}"
 
 
+def _bucket(channel: str | None, count: int) -> int:
+    """The same one of `count` for every item of a channel."""
+    return zlib.crc32((channel or "").encode()) % count
+
+
 class Handoff:
     """A web worker's side: keep each item leased to an answer process, then send it there."""
 
@@ -48,11 +54,13 @@ class Handoff:
         memory: InboxStore,
         *,
         lease: timedelta,
+        here: Callable[[list[InboxItem]], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.folder = folder
         self.memory = memory
         self.lease = lease
+        self.here = here  # keeps and answers items in this process (`Inbox.take_all`)
         self._clock = clock
         self._connections: dict[str, socket.socket] = {}
         self._stems: list[str] = []
@@ -61,31 +69,36 @@ class Handoff:
     def take_all(self, items: list[InboxItem]) -> None:
         """Keep items that arrived together, in one transaction (committed when this returns:
         the caller may ack), and hand each over; a key kept before (Slack's retry) is not
-        handed over twice."""
-        stems = [self._answerer_for(item.channel_id) for item in items]
+        handed over twice. With no answer process up, `here` takes them."""
+        answerers = self._answerers()
+        if not answerers:
+            self.here(items)
+            return
+        stems = [
+            answerers[zlib.crc32((item.channel_id or "").encode()) % len(answerers)]
+            for item in items
+        ]
         admissions = [
             Admission(item, owner_named(stem), self.lease)
-            if stem is not None  # not taken yet otherwise: the first to take it is not resuming
-            else Admission(item.model_copy(update={"attempts": 0}), None, timedelta(0))
             for item, stem in zip(items, stems, strict=True)
         ]
         kept = self.memory.admit_all(admissions)
         for item, stem, first in zip(items, stems, kept, strict=True):
             if not first:
                 log.info("%s already received; not worked on twice", item.key)
-            elif stem is not None and not self._send(stem, item):
+            elif not self._send(stem, item):
                 self._looked_at = float("-inf")
                 self.memory.release([item.key])
 
-    def _answerer_for(self, channel: str | None) -> str | None:
+    def _answerers(self) -> list[str]:
+        """The answer processes' socket names, looked at again every LOOK_AGAIN_S (and each
+        time while there are none: the first comes up a second or so after a start)."""
         now = self._clock()
-        if now - self._looked_at > LOOK_AGAIN_S:
+        if not self._stems or now - self._looked_at > LOOK_AGAIN_S:
             names = os.listdir(self.folder)
             self._stems = sorted(name[: -len(SUFFIX)] for name in names if name.endswith(SUFFIX))
             self._looked_at = now
-        if not self._stems:
-            return None
-        return self._stems[zlib.crc32((channel or "").encode()) % len(self._stems)]
+        return self._stems
 
     def _send(self, stem: str, item: InboxItem) -> bool:
         line = item.model_dump_json().encode() + b"\n"  # JSON escapes every newline inside

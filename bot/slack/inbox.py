@@ -137,9 +137,11 @@ class Inbox:
         lease: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        takes_over: bool = True,
     ) -> None:
         self.memory = memory
         self.lease = lease
+        self.takes_over = takes_over  # whether its sweeps take items whose lease ran out
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # Socket Mode may run without a signing secret: nothing it receives is signed.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -291,10 +293,14 @@ class Inbox:
     # --- resuming and draining ----------------------------------------------------
 
     def sweep(self) -> int:
-        """Renew this worker's leases and take over items whose lease ran out; return how many
-        were taken."""
+        """Renew this worker's leases and take over items whose lease ran out (unless it does not
+        take over); return how many were taken."""
         self.memory.renew(owner=self.owner, lease=self.lease)
-        taken = self.memory.claim_open(owner=self.owner, lease=self.lease, limit=SWEEP_LIMIT)
+        taken = (
+            self.memory.claim_open(owner=self.owner, lease=self.lease, limit=SWEEP_LIMIT)
+            if self.takes_over
+            else []
+        )
         for item in taken:
             self._queue(item)
         if taken:

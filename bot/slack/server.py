@@ -7,15 +7,16 @@ answers 200 once the knowledge is loaded. With installs through OAuth, `GET /sla
 Bolt's OAuth flow: browsers send them, unsigned; the flow checks its own state instead.
 Workers share nothing but the database (the store: the inbox of acked requests, questions,
 votes, and installs): each one builds its own app through `create_app`. On SIGTERM uvicorn
-stops taking requests; a worker that answers drains its inbox (`Inbox.drain`) for up to
+stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up to
 DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
 Events, slash commands and button clicks are kept and acked here, at the edge, without a Bolt
 dispatch (`item_of`): under `vmdocker serve` each is handed to an answer process
-(`bot.slack.handoff`), so a web worker does no answering. Built alone (`build_http_app`
-without an answer folder), the worker answers them itself (`bot.slack.inbox`), each once no
-request is being acknowledged (`AcksFirst`), since matching and rendering would hold the GIL
-that acks need. Everything else (URL verification, modals, shortcuts, OAuth) goes to Bolt.
+(`bot.slack.handoff`), so a web worker answers only while none is up. Built alone
+(`build_http_app` without an answer folder), the worker answers them all itself
+(`bot.slack.inbox`), each once no request is being acknowledged (`AcksFirst`), since matching
+and rendering would hold the GIL that acks need. Everything else (URL verification, modals,
+shortcuts, OAuth) goes to Bolt.
 """
 
 from __future__ import annotations
@@ -268,7 +269,7 @@ class HttpApp:
     """The ASGI application: the readiness probe; requests worth keeping kept (`keep`, with the
     others of their turn of the event loop) and acked; everything else to Bolt. The edge checks
     each first (size, then signature): a refused request costs one short log line, never its
-    body, and never reaches Bolt. `inbox` is this process's when it answers, started and
+    body, and never reaches Bolt. `inbox`, for what this process answers itself, is started and
     drained with the server."""
 
     def __init__(
@@ -279,7 +280,7 @@ class HttpApp:
         signing_secret: str,
         readiness: Readiness,
         keep: Callable[[list[InboxItem]], None],
-        inbox: Inbox | None,
+        inbox: Inbox,
         drain_grace: float,
     ) -> None:
         self.serving = serving
@@ -346,13 +347,11 @@ class HttpApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                if self.inbox is not None:
-                    self.inbox.start()
+                self.inbox.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.inbox is not None:
-                    loop = asyncio.get_running_loop()
-                    await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, self.inbox.drain, self.drain_grace)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -381,7 +380,8 @@ def build_http_app(
     store = open_store_for(settings)
     client = build_client(settings)
     serving = serving_for(settings, answers, store, client)
-    inbox = inbox_for(settings, store)
+    # Under serve, the answer processes take over items whose lease ran out: not the web workers.
+    inbox = inbox_for(settings, store, takes_over=answer_dir is None)
     app = build_app(
         settings,
         client=client,
@@ -390,10 +390,9 @@ def build_http_app(
         inbox=inbox,
     )
     readiness = Readiness(serving, store, client, time.monotonic)
-    if answer_dir is None:
-        keep, answering = inbox.take_all, inbox
-    else:
-        keep, answering = Handoff(answer_dir, store, lease=inbox.lease).take_all, None
+    keep = inbox.take_all
+    if answer_dir is not None:
+        keep = Handoff(answer_dir, store, lease=inbox.lease, here=inbox.take_all).take_all
     return HttpApp(
         app,
         serving,
@@ -401,7 +400,7 @@ def build_http_app(
         settings.slack_signing_secret,
         readiness,
         keep,
-        answering,
+        inbox,
         drain_grace=settings.drain_grace_seconds,
     )
 

@@ -428,7 +428,7 @@ class Store:
 
     # --- the inbox ----------------------------------------------------------------
 
-    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
         an event, across workers): only the first delivery is worked on. Committed before it
         returns, in one transaction with the items kept at the same moment (`GroupCommit`)."""

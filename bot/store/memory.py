@@ -129,10 +129,9 @@ class Learning(Protocol):
 class InboxStore(Protocol):
     """Where the inbox keeps acked requests until they are done (`bot.slack.inbox`)."""
 
-    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         """Keep an acked request until it is done; True the first time its key is seen: only
-        then is it worked on. `owner` holds it for `lease`, renewed while it lives (None: any
-        worker may take it once `lease` has passed)."""
+        then is it worked on. `owner` holds it for `lease`, renewed while it lives."""
         ...
 
     def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
@@ -281,7 +280,7 @@ class InProcessMemory:
                 seen.popitem(last=False)
             return True
 
-    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         return self._first_time(self._events, item.key)
 
     def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:

@@ -75,14 +75,14 @@ class InboxItem(Record):
     user_id: str | None = None
     body: str
     received_at: datetime
-    attempts: int = Field(default=1, ge=0)  # times a worker took it; 0: kept for any to take
+    attempts: int = Field(default=1, ge=1)
 
 
 class Admission(NamedTuple):
-    """An item to keep, leased to `owner` for `lease` (None: to any worker once it has passed)."""
+    """An item to keep, leased to `owner` for `lease`."""
 
     item: InboxItem
-    owner: str | None
+    owner: str
     lease: timedelta
 
 

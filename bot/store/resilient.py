@@ -195,7 +195,7 @@ class ResilientStore:
         """Open (creating or upgrading the schema) now rather than on first use; True on success."""
         return self.attempt("open", lambda s: True, False)
 
-    def admit(self, item: InboxItem, *, owner: str | None, lease: timedelta) -> bool:
+    def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         first_here = self._events.add(item.key)
         return self.attempt(
             "admit", lambda s: s.admit(item, owner=owner, lease=lease), first_here, record=True

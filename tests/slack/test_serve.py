@@ -211,6 +211,13 @@ def test_serve_installs_through_oauth_and_answers_with_the_installed_token(
         assert mock.token_of(reply) == token
 
 
+def listening(pid: str) -> bool:
+    """Whether answer process `pid` has its socket up (before, web workers answer themselves)."""
+    variables = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    folder = dict(v.split("=", 1) for v in variables if "=" in v)["VMDOCKER_ANSWER_DIR"]
+    return any(Path(folder).glob(f"{pid}-*.sock"))
+
+
 def test_an_answer_process_killed_is_replaced_and_its_work_taken_over(
     mock: MockSlack, tmp_path: Path
 ) -> None:
@@ -227,7 +234,7 @@ def test_an_answer_process_killed_is_replaced_and_its_work_taken_over(
         def answer_processes() -> list[str]:
             return worker_processes(server.process.pid, ANSWERING)
 
-        wait_until(lambda: len(answer_processes()) == 1, WAIT)
+        wait_until(lambda: len(answer_processes()) == 1 and listening(answer_processes()[0]), WAIT)
         [first] = answer_processes()
         event = Signer().event(mention("what is a container?", channel="C0KILLED01"))
         assert event.post(server.events_url)[0] == 200
