@@ -70,7 +70,7 @@ class Handoff:
         """Keep items that arrived together, in one transaction (committed when this returns:
         the caller may ack), and hand each over; a key kept before (Slack's retry) is not
         handed over twice. With no answer process up, `here` takes them."""
-        answerers = self._answerers()
+        answerers = self.answerers()
         if not answerers:
             self.here(items)
             return
@@ -90,7 +90,7 @@ class Handoff:
                 self._looked_at = float("-inf")
                 self.memory.release([item.key])
 
-    def _answerers(self) -> list[str]:
+    def answerers(self) -> list[str]:
         """The answer processes' socket names, looked at again every LOOK_AGAIN_S (and each
         time while there are none: the first comes up a second or so after a start)."""
         now = self._clock()

@@ -389,10 +389,15 @@ def build_http_app(
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
         inbox=inbox,
     )
-    readiness = Readiness(serving, store, client, time.monotonic)
-    keep = inbox.take_all
+    keep, answerers = inbox.take_all, None
     if answer_dir is not None:
-        keep = Handoff(answer_dir, store, lease=inbox.lease, here=inbox.take_all).take_all
+        handoff = Handoff(answer_dir, store, lease=inbox.lease, here=inbox.take_all)
+        keep = handoff.take_all
+
+        def answerers() -> int:
+            return len(handoff.answerers())
+
+    readiness = Readiness(serving, store, client, time.monotonic, answerers)
     return HttpApp(
         app,
         serving,
