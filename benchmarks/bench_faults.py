@@ -8,8 +8,11 @@ and counts, per mention, the answers that reached the mock:
   server is started again on the same database.
 - sigterm-short-grace: the same with DRAIN_GRACE_SECONDS=0.5: what the drain cannot finish waits
   in the inbox for the restart.
-- kill-9: `kill -9` of one of two workers mid-burst; uvicorn starts a new worker and the other
-  worker takes over the dead one's items when their lease (INBOX_LEASE_SECONDS) runs out.
+- kill-9: `kill -9` of one of two web workers mid-burst; uvicorn starts a new one. The web
+  workers hold nothing: what they kept, the answer processes answer.
+- kill-9-answer: `kill -9` of one of two answer processes mid-burst; serve starts a new one, and
+  the answer processes take over the dead one's items when their lease (INBOX_LEASE_SECONDS)
+  runs out.
 - slow-channel: one channel's Slack calls stuck for 10 s with 20 mentions there; the delay of
   an answer in another channel.
 - huge-body: an unsigned 100 MB POST: time to the refusal, server memory and log growth.
@@ -133,13 +136,11 @@ def wait_for_log(log: Path, needle: str, timeout: float = WAIT) -> None:
         time.sleep(0.05)
 
 
-def worker_pids(parent: int) -> list[int]:
+def worker_pids(parent: int, kind: bytes = b"spawn_main") -> list[int]:
+    """The children of `vmdocker serve` whose command line holds `kind`: uvicorn's web workers
+    (spawned), or b"bot.slack.answering" for the answer processes."""
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
+    return [int(child) for child in children if kind in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -180,26 +181,29 @@ def sigterm(mock: MockSlack, scratch: Path, *, workers: int, grace: str, name: s
     return tally(name, mock, threads, set(channels), f"{recovered:.1f} s; {left} left by the drain")
 
 
-def kill_9(mock: MockSlack, scratch: Path) -> Row:
+def kill_9(mock: MockSlack, scratch: Path, *, kind: bytes, name: str, tag: str) -> Row:
+    """`kill -9` of one of the two children of `kind` (see `worker_pids`) mid-burst; `tag`
+    (letters) tells its channels apart."""
     mock.reset()
     mock.latency = 1.0
-    channels = [f"C{RUN}KIL{n:03d}" for n in range(60)]
+    channels = [f"C{RUN}K{tag}{n:03d}" for n in range(60)]
     env = serve_env(
         mock.api_url,
         SIGNING_SECRET,
-        f"sqlite:///{scratch}/kill.sqlite3",
+        f"sqlite:///{scratch}/{name}.sqlite3",
         INBOX_LEASE_SECONDS="10",
     )
-    with serving(env, cwd=scratch, workers=2, log=scratch / "kill.log") as server:
-        threads = send_mentions(server.events_url, channels, "KILL")
+    with serving(env, cwd=scratch, workers=2, log=scratch / f"{name}.log") as server:
+        threads = send_mentions(server.events_url, channels, f"K{tag}")
         time.sleep(0.5)
         killed_at = time.monotonic()
-        os.kill(worker_pids(server.process.pid)[0], signal.SIGKILL)
+        os.kill(worker_pids(server.process.pid, kind)[0], signal.SIGKILL)
         wait_for_answers(mock, threads, set(channels), WAIT)
         recovered = time.monotonic() - killed_at
         time.sleep(1.0)
     mock.latency = 0.0
-    return tally("kill-9 (1 of 2)", mock, threads, set(channels), f"{recovered:.1f} s (lease 10 s)")
+    figure = f"{recovered:.1f} s (lease 10 s)"
+    return tally(f"{name} (1 of 2)", mock, threads, set(channels), figure)
 
 
 def slow_channel(mock: MockSlack, scratch: Path) -> Row:
@@ -381,7 +385,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--scenarios",
-        default="sigterm-1w,sigterm-2w,sigterm-short-grace,kill-9,slow-channel,huge-body,pg-outage,pg-lock",
+        default=(
+            "sigterm-1w,sigterm-2w,sigterm-short-grace,kill-9,kill-9-answer,slow-channel,"
+            "huge-body,pg-outage,pg-lock"
+        ),
     )
     parser.add_argument(
         "--postgres",
@@ -400,7 +407,10 @@ def main() -> None:
             "sigterm-short-grace": lambda: sigterm(
                 mock, scratch, workers=1, grace="0.5", name="sigterm-short-grace"
             ),
-            "kill-9": lambda: kill_9(mock, scratch),
+            "kill-9": lambda: kill_9(mock, scratch, kind=b"spawn_main", name="kill-9", tag="WEB"),
+            "kill-9-answer": lambda: kill_9(
+                mock, scratch, kind=b"bot.slack.answering", name="kill-9-answer", tag="ANS"
+            ),
             "slow-channel": lambda: slow_channel(mock, scratch),
             "huge-body": lambda: huge_body(mock, scratch),
             "pg-outage": lambda: pg_outage(mock, scratch, args.postgres),

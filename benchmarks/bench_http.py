@@ -324,6 +324,18 @@ def run_scenario(name: str, args: argparse.Namespace, mock: MockProcess, served:
     return Outcome(name, offered, samples, mock.arrivals(), cpu)
 
 
+def wait_for_answer_processes(served: Served, count: int) -> None:
+    """Until `count` answer processes listen, as /readyz says: they start once the web workers
+    serve, and their start-up is no part of what a request costs."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        body = served.get("/readyz")[1]
+        if isinstance(body, dict) and body.get("answer_processes", count) >= count:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{count} answer processes did not come up")
+
+
 @contextmanager
 def bare_bolt(env: dict[str, str], workers: int) -> Iterator[Served]:
     """`benchmarks.bare_bolt` on a free port, up once it answers HTTP; stopped after."""
@@ -447,6 +459,7 @@ def main() -> int:
             env = serve_env(mock.api_url, SIGNING_SECRET, database)
             log = Path(scratch) / "serve.log"
             with serving(env, cwd=Path(scratch), workers=args.workers, log=log) as served:
+                wait_for_answer_processes(served, args.workers)
                 warmup = build_samples(mock, args.warmup, "W")
                 uvloop.run(closed_loop(served.port, warmup, 10))
                 uvloop.run(replies_in(mock, warmup, REPLY_TIMEOUT))

@@ -5,10 +5,11 @@ runs `auth.test` once to learn the bot's ids). The same app serves HTTP (`bot.sl
 Socket Mode (`bot.slack.socket_mode`).
 
 Acks never wait for work: every verified event, command and button click is kept in the inbox
-and acked by the first global middleware (`bot.slack.inbox.Inbox.keep`), in the request's own
-thread; the inbox then dispatches it again on the listener pool, where the app processes it
-before responding, so the inbox knows when its work is done. Slack's retries of an event are
-told apart there too, across workers.
+and acked before any listener runs, by `vmdocker serve`'s web workers at the edge
+(`bot.slack.server`) or else by the first global middleware (`bot.slack.inbox.Inbox.keep`).
+The inbox then dispatches it (again, after the middleware) on the listener pool of the process
+that answers it, where the app processes it before responding, so the inbox knows when its
+work is done. Slack's retries of an event are told apart there too, across workers.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
 from bot.slack.deps import Deps, Serving, provide
 from bot.slack.inbox import FAILURE, Inbox
-from bot.slack.metrics import STORE_ERRORS, MeteredWebClient
+from bot.slack.metrics import STORE_ERRORS
 from bot.slack.oauth import Installs, oauth_for
 from bot.slack.payloads import BadPayload
+from bot.slack.webclient import KeepAliveWebClient
 from bot.store.memory import InboxStore, InProcessMemory, SharedMemory
 from bot.store.resilient import ResilientStore, open_store
 
@@ -57,9 +59,10 @@ LISTENER_THREADS = 16
 
 
 def build_client(settings: Settings) -> WebClient:
-    """The Web API client: `SLACK_API_URL`, the bot token, a timeout, and slack_sdk's retry
-    handlers for HTTP 429 and 5xx (a dropped connection is retried by its default one)."""
-    client = MeteredWebClient(
+    """The Web API client: `SLACK_API_URL`, the bot token, a timeout, connections kept open,
+    and slack_sdk's retry handlers for HTTP 429 and 5xx (a dropped connection is retried by its
+    default one)."""
+    client = KeepAliveWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_S,
@@ -154,12 +157,17 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def inbox_for(settings: Settings, memory: InboxStore) -> Inbox:
-    """The inbox keeping requests in `memory` (the store), leased as the settings say."""
+def inbox_for(
+    settings: Settings, memory: InboxStore, owner: str | None = None, *, takes_over: bool = True
+) -> Inbox:
+    """The inbox keeping requests in `memory` (the store), leased as the settings say, to
+    `owner` (default: a name of its own); `takes_over` the items whose lease ran out."""
     return Inbox(
         memory,
         signing_secret=settings.slack_signing_secret,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
+        owner=owner,
+        takes_over=takes_over,
     )
 
 

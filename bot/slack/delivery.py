@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.models import DiagramSpec
 from bot.render.blocks import MAX_ALT_TEXT, BlockMessage, clip
 from bot.render.screens import diagram_file_message
+from bot.slack.webclient import KeepAliveWebhookClient
 from bot.store.memory import Memory
 
 log = logging.getLogger(__name__)
@@ -256,9 +257,14 @@ def respond_with(
     *,
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral",
 ) -> None:
-    """Answer through the request's `response_url`; a failure is logged (it never raises)."""
-    response = respond(
-        response_type=response_type, replace_original=False, **message_payload(message)
-    )
+    """Answer through the request's `response_url`, as Bolt's `respond` would (ValueError
+    without one), over a connection kept open; a failure is logged."""
+    if respond.response_url is None:
+        raise ValueError("respond is unsupported here as there is no response_url")
+    body = {"response_type": response_type, "replace_original": False, **message_payload(message)}
+    if not body["blocks"]:
+        del body["blocks"]  # as Bolt leaves them out
+    webhook = KeepAliveWebhookClient(url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
+    response = webhook.send_dict(body)
     if response.status_code != 200:
         log.error("response_url failed: HTTP %s %s", response.status_code, response.body[:200])

@@ -32,15 +32,23 @@ log = logging.getLogger(__name__)
 
 class Readiness:
     """What `/readyz` checks: the knowledge is loaded, the store answers, and Slack answers
-    `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little)."""
+    `auth.test` (remembered for SLACK_CHECK_TTL_S, so probes cost Slack little). Under
+    `vmdocker serve` it also says how many answer processes listen (`answerers`), which
+    readiness does not wait for: until one is up, the web workers answer themselves."""
 
     def __init__(
-        self, serving: Serving, store: ResilientStore, client: WebClient, clock: Clock
+        self,
+        serving: Serving,
+        store: ResilientStore,
+        client: WebClient,
+        clock: Clock,
+        answerers: Callable[[], int] | None = None,
     ) -> None:
         self.serving = serving
         self.store = store
         self.client = client
         self.clock = clock
+        self.answerers = answerers
         self._slack_ok = False
         self._slack_checked_at: float | None = None
 
@@ -60,12 +68,15 @@ class Readiness:
 
     def check(self) -> dict[str, Any]:
         knowledge = self.serving.deps.answers.knowledge
-        return {
+        found = {
             "version": knowledge.version,
             "entries": len(knowledge.entries),
             "store": self.store.ping(),
             "slack": self.slack_reachable(),
         }
+        if self.answerers is not None:
+            found["answer_processes"] = self.answerers()
+        return found
 
 
 class ProbeAnswer(NamedTuple):

@@ -3,9 +3,11 @@ it is acked, and marked done when its listener has run. Nothing Slack was told w
 lost to a restart or a crash: Slack never resends what it got a 200 for.
 
 `Inbox.keep` is global middleware (after Bolt's signature check): it writes the request to the
-store, acks it and queues it. A listener thread then dispatches the kept payload again through
-the same app, re-signed and marked as coming from the inbox; the app processes before it
-responds, so that dispatch returns once the listener is done, and the item is marked done.
+store, acks it and queues it (`take`; `vmdocker serve`'s web workers keep requests at the edge
+instead and hand them to an answer process, whose inbox `accept`s them). A listener thread then
+dispatches the kept payload through the app, re-signed and marked as coming from the inbox; the
+app processes before it responds, so that dispatch returns once the listener is done, and the
+item is marked done.
 
 Each worker holds a lease on its items and renews it every few seconds; an item whose lease ran
 out (its worker crashed, or stopped before starting it) is taken by the next sweep of any worker,
@@ -41,7 +43,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
 from bot.store.memory import InboxStore
-from bot.store.records import InboxItem, InboxKind, utcnow
+from bot.store.records import Admission, InboxItem, InboxKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +136,13 @@ class Inbox:
         signing_secret: str,
         lease: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+        takes_over: bool = True,
     ) -> None:
         self.memory = memory
         self.lease = lease
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.takes_over = takes_over  # whether its sweeps take items whose lease ran out
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # Socket Mode may run without a signing secret: nothing it receives is signed.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._clock = clock
@@ -170,11 +175,30 @@ class Inbox:
         if item is None:
             next()
             return None
-        if self.memory.admit(item, owner=self.owner, lease=self.lease):
+        self.take(item)
+        return ack()
+
+    def take(self, item: InboxItem) -> None:
+        """Keep `item`, leased to this process, and queue it; a key kept before (Slack's retry)
+        is not worked on twice. Returns once it is committed: the caller may ack."""
+        self._queue_if_first(item, self.memory.admit(item, owner=self.owner, lease=self.lease))
+
+    def take_all(self, items: list[InboxItem]) -> None:
+        """`take` for items that arrived together, kept in one transaction."""
+        admissions = [Admission(item, self.owner, self.lease) for item in items]
+        admitted = self.memory.admit_all(admissions)
+        for item, first in zip(items, admitted, strict=True):
+            self._queue_if_first(item, first)
+
+    def _queue_if_first(self, item: InboxItem, first: bool) -> None:
+        if first:
             self._queue(item)
         else:
             log.info("%s already received; not worked on twice", item.key)
-        return ack()
+
+    def accept(self, item: InboxItem) -> None:
+        """Queue an item another process kept and leased to this one (`bot.slack.handoff`)."""
+        self._queue(item)
 
     # --- working on items ---------------------------------------------------------
 
@@ -269,10 +293,14 @@ class Inbox:
     # --- resuming and draining ----------------------------------------------------
 
     def sweep(self) -> int:
-        """Renew this worker's leases and take over items whose lease ran out; return how many
-        were taken."""
+        """Renew this worker's leases and take over items whose lease ran out (unless it does not
+        take over); return how many were taken."""
         self.memory.renew(owner=self.owner, lease=self.lease)
-        taken = self.memory.claim_open(owner=self.owner, lease=self.lease, limit=SWEEP_LIMIT)
+        taken = (
+            self.memory.claim_open(owner=self.owner, lease=self.lease, limit=SWEEP_LIMIT)
+            if self.takes_over
+            else []
+        )
         for item in taken:
             self._queue(item)
         if taken:
@@ -293,6 +321,7 @@ class Inbox:
         if self._sweeper is not None:
             self._sweeper.stop()
         with self._lock:
+            log.info("inbox draining: %d item(s) for up to %g s", len(self._started), grace)
             finished_before = self._finished
             self._lock.wait_for(lambda: not self._started, timeout=grace)
             self._closed = True

@@ -1,21 +1,33 @@
-"""`vmdocker serve`'s first process: it binds the port and runs uvicorn, which starts the worker
-processes (`bot.slack.server:create_app` in each) and restarts any that dies.
+"""`vmdocker serve`'s first process: it binds the port, starts the web workers (uvicorn's, with
+`bot.slack.server:create_app` in each) and as many answer processes (`bot.slack.answering`),
+starts again any that dies, and stops them all on SIGTERM: the web workers first, then the
+answer processes, which drain. SIGHUP restarts the web workers and reloads the answer processes'
+knowledge. Web workers only verify, keep and ack (`bot.slack.handoff`); the answer processes run
+at a lower CPU priority, so answering never delays an ack for the cores.
 
 This process serves no request, so it imports uvicorn and nothing of Bolt, SQLAlchemy or the
-store: each worker imports what it serves with, and they start the sooner. The HTTP protocol
+store: each child imports what it works with, and they start the sooner. The HTTP protocol
 the workers run is here too, so this process can name it without importing the app.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+from contextlib import suppress
+from pathlib import Path
+from socket import socket
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from bot.config import Settings
 
@@ -23,6 +35,12 @@ APP_FACTORY = "bot.slack.server:create_app"
 EVENTS_PATH = "/slack/events"  # where Slack posts events, commands and interactivity
 HEAD_TIMEOUT_S = 10.0  # for a request's line and headers, from connect or the last response
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"  # the workers' shared metrics folder
+ANSWER_DIR = "VMDOCKER_ANSWER_DIR"  # where the answer processes' sockets are
+SERVE_PID = "VMDOCKER_SERVE_PID"  # the process the children die with
+ANSWER_PROCESS = [sys.executable, "-m", "bot.slack.answering"]
+ANSWER_NICENESS = 10  # the answer processes' CPU priority, below the web workers'
+STOP_MARGIN_S = 5.0  # past their drain grace, answer processes still running are killed
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +84,120 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Run uvicorn until interrupted; the caller has already validated settings and knowledge."""
-    # Workers read their settings from the environment: pin the folder the parent validated.
-    os.environ["VMDOCKER_KNOWLEDGE_DIR"] = str(settings.knowledge_dir.resolve())
-    # Several workers write their metrics to one folder, so /metrics in any of them sums all.
-    shared = None
-    if workers > 1 and not os.environ.get(MULTIPROC_DIR):
-        shared = tempfile.mkdtemp(prefix="vmdocker-metrics-")
-        os.environ[MULTIPROC_DIR] = shared
-    log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)
+def die_with_parent() -> None:
+    """Have Linux kill this child of `vmdocker serve` when the serve process dies, even by
+    `kill -9`: an orphan would go on working beside the next start. Elsewhere, nothing."""
     try:
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level.lower(),
-            access_log=settings.log_level == "DEBUG",
-            http=HeadTimeoutProtocol,
-        )
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except AttributeError:
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if str(os.getppid()) != os.environ.get(SERVE_PID, str(os.getppid())):
+        os._exit(1)  # the serve process died before the line above
+
+
+class AnswerProcesses:
+    """The answer processes: started at a lower priority, started again when one dies (its
+    socket removed, its items left to the others' sweeps), stopped after the web workers."""
+
+    def __init__(self, count: int, folder: Path, drain_grace: float) -> None:
+        self.count = count
+        self.folder = folder
+        self.drain_grace = drain_grace
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        self.processes = [self._spawn() for _ in range(self.count)]
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(ANSWER_PROCESS)
+        with suppress(OSError):  # exited already: keep_alive will see it
+            os.setpriority(os.PRIO_PROCESS, process.pid, ANSWER_NICENESS)
+        return process
+
+    def keep_alive(self) -> None:
+        for index, process in enumerate(self.processes):
+            if process.poll() is None:
+                continue
+            code = process.returncode
+            log.warning("answer process %d exited (%d); starting another", process.pid, code)
+            for left in self.folder.glob(f"{process.pid}-*"):
+                left.unlink(missing_ok=True)
+            self.processes[index] = self._spawn()
+
+    def signal(self, signum: int) -> None:
+        for process in self.processes:
+            with suppress(ProcessLookupError):
+                process.send_signal(signum)
+
+    def stop(self) -> None:
+        """SIGTERM: each drains for up to the grace, and is killed if it is still there after."""
+        self.signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(self.drain_grace + STOP_MARGIN_S)
+            except subprocess.TimeoutExpired:
+                log.error("answer process %d did not stop; killed", process.pid)
+                process.kill()
+                process.wait()
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor of the web workers, keeping the answer processes beside them."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket], answerers: AnswerProcesses):
+        super().__init__(config, sockets)
+        self.answerers = answerers
+
+    def init_processes(self) -> None:
+        """The web workers first, the answer processes once those serve: starting together,
+        they would take cores from the web workers on their way to ready."""
+        super().init_processes()
+        for process in self.processes:
+            process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit)
+        self.answerers.start()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        if not self.should_exit.is_set():
+            self.answerers.keep_alive()
+
+    def handle_hup(self) -> None:
+        self.answerers.signal(signal.SIGHUP)
+        super().handle_hup()
+
+    def join_all(self) -> None:
+        super().join_all()  # no web worker takes requests any more: the answerers may drain
+        self.answerers.stop()
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Serve until SIGTERM or Ctrl-C, with `workers` web workers and as many answer processes;
+    the caller has already validated settings and knowledge."""
+    # The children read their settings from the environment: pin the folder validated here.
+    os.environ["VMDOCKER_KNOWLEDGE_DIR"] = str(settings.knowledge_dir.resolve())
+    os.environ[SERVE_PID] = str(os.getpid())
+    scratch = Path(tempfile.mkdtemp(prefix="vmdocker-serve-"))
+    answers = scratch / "answer"
+    answers.mkdir()
+    os.environ[ANSWER_DIR] = str(answers)
+    # The children write their metrics to one folder, so /metrics in any worker sums them all.
+    if not os.environ.get(MULTIPROC_DIR):
+        (scratch / "metrics").mkdir()
+        os.environ[MULTIPROC_DIR] = str(scratch / "metrics")
+    log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)
+    config = uvicorn.Config(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        http=HeadTimeoutProtocol,
+    )
+    try:
+        answerers = AnswerProcesses(workers, answers, settings.drain_grace_seconds)
+        Supervisor(config, [config.bind_socket()], answerers).run()
     finally:
-        if shared:
-            shutil.rmtree(shared, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,7 +1,7 @@
 """HTTP mode: the Bolt app behind Bolt's ASGI adapter, served by uvicorn worker processes.
 
-Slack posts events, slash commands and interactivity to `POST /slack/events`; Bolt verifies each
-request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
+Slack posts events, slash commands and interactivity to `POST /slack/events`; the edge verifies
+each request's signature with SLACK_SIGNING_SECRET (a bad or missing one gets 401). `GET /healthz`
 answers 200 once the knowledge is loaded. With installs through OAuth, `GET /slack/install` (the
 "Add to Slack" page) and `GET /slack/oauth_redirect` (Slack sends people back there) go to
 Bolt's OAuth flow: browsers send them, unsigned; the flow checks its own state instead.
@@ -10,9 +10,13 @@ votes, and installs): each one builds its own app through `create_app`. On SIGTE
 stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up to
 DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
-Within a worker, acks come first: requests are kept and acknowledged before their work is
-queued (`bot.slack.inbox`), and that work starts once no request is being acknowledged
-(`AcksFirst`), since matching and rendering would hold the GIL that acks need.
+Events, slash commands and button clicks are kept and acked here, at the edge, without a Bolt
+dispatch (`item_of`): under `vmdocker serve` each is handed to an answer process
+(`bot.slack.handoff`), so a web worker answers only while none is up. Built alone
+(`build_http_app` without an answer folder), the worker answers them all itself
+(`bot.slack.inbox`), each once no request is being acknowledged (`AcksFirst`), since matching
+and rendering would hold the GIL that acks need. Everything else (URL verification, modals,
+shortcuts, OAuth) goes to Bolt.
 """
 
 from __future__ import annotations
@@ -20,17 +24,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -49,11 +56,13 @@ from bot.slack.app import (
     serving_for,
 )
 from bot.slack.deps import Serving
+from bot.slack.handoff import Handoff
 from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
-from bot.slack.inbox import Inbox
+from bot.slack.inbox import Inbox, item_of
 from bot.slack.jobs import start_jobs
-from bot.slack.launch import EVENTS_PATH
+from bot.slack.launch import ANSWER_DIR, EVENTS_PATH, die_with_parent
 from bot.slack.metrics import ACK_SECONDS
+from bot.store.records import InboxItem, utcnow
 
 # Dispatch (signature check, middleware, the ack) never waits for a listener, but the first
 # request of a worker waits for auth.test: on threads, it does not hold up the event loop.
@@ -203,10 +212,65 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
+def kept_item(scope: Scope, body: bytes) -> InboxItem | None:
+    """The inbox item of a verified request worth keeping (an event, a slash command, a click),
+    parsed as Bolt parses it; None for the others."""
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0] or None
+    try:
+        parsed = parse_body(body.decode(), content_type)
+    except ValueError:  # not JSON, not UTF-8: Bolt says what is wrong with it
+        return None
+    return item_of(parsed, utcnow()) if isinstance(parsed, dict) else None
+
+
+class KeptTogether:
+    """Requests are kept in batches by one writer thread: what arrives while a batch is being
+    written goes in the next one. The event loop never waits for the store (SQLite's lock may
+    be held by another process), and a request costs no hop of its own to a thread and back."""
+
+    def __init__(self, keep_all: Callable[[list[InboxItem]], None]) -> None:
+        self.keep_all = keep_all
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="keep")
+        self._waiting: list[tuple[InboxItem, asyncio.Future[None]]] = []
+        self._writing = False
+
+    async def keep(self, item: InboxItem) -> None:
+        """Return once `item` is committed (or raise what keeping it raised)."""
+        kept = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, kept))
+        if not self._writing:
+            self._write_waiting()
+        await kept
+
+    def _write_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        self._writing = True
+        loop = asyncio.get_running_loop()
+        writing = loop.run_in_executor(self._writer, self.keep_all, [item for item, _ in batch])
+
+        def written(done: asyncio.Future[None]) -> None:
+            error = done.exception()
+            for _, kept in batch:
+                if kept.done():  # its request was cancelled (the client went away)
+                    continue
+                if error is None:
+                    kept.set_result(None)
+                else:
+                    kept.set_exception(error)
+            self._writing = False
+            if self._waiting:
+                self._write_waiting()
+
+        writing.add_done_callback(written)
+
+
 class HttpApp:
-    """The ASGI application: the readiness probe, and everything else to Bolt once the edge has
-    checked it (size, then signature): a refused request costs one short log line, never its
-    body, and never reaches Bolt."""
+    """The ASGI application: the readiness probe; requests worth keeping kept (`keep`, with the
+    others of their turn of the event loop) and acked; everything else to Bolt. The edge checks
+    each first (size, then signature): a refused request costs one short log line, never its
+    body, and never reaches Bolt. `inbox`, for what this process answers itself, is started and
+    drained with the server."""
 
     def __init__(
         self,
@@ -215,10 +279,12 @@ class HttpApp:
         acks: AcksFirst,
         signing_secret: str,
         readiness: Readiness,
+        keep: Callable[[list[InboxItem]], None],
         inbox: Inbox,
         drain_grace: float,
     ) -> None:
         self.serving = serving
+        self.kept = KeptTogether(keep)
         self.inbox = inbox
         self.drain_grace = drain_grace
         self.acks = acks
@@ -255,7 +321,12 @@ class HttpApp:
                     log.warning("refused a request from %s: %s", peer, refused.reason)
                     await _send(send, refused.status, {"error": refused.reason})
                     return
-                await self.slack(scope, replay(body), send)
+                item = kept_item(scope, body)
+                if item is None:
+                    await self.slack(scope, replay(body), send)
+                    return
+                await self.kept.keep(item)
+                await _send_bytes(send, 200, b"", "text/plain;charset=utf-8")
 
     def _verify(self, scope: Scope, body: bytes) -> None:
         """401 unless Slack signed `body` with our signing secret, recently."""
@@ -298,14 +369,19 @@ async def _send_bytes(send: Send, status: int, payload: bytes, content_type: str
     await send({"type": "http.response.body", "body": payload})
 
 
-def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpApp:
-    """The ASGI app for these settings; it is ready once this returns (knowledge loaded)."""
+def build_http_app(
+    settings: Settings, answers: Answers | None = None, *, answer_dir: Path | None = None
+) -> HttpApp:
+    """The ASGI app for these settings; it is ready once this returns (knowledge loaded). With
+    `answer_dir`, kept requests go to the answer processes whose sockets are there; without,
+    this process answers them."""
     answers = answers or load_answers(settings)
     acks = AcksFirst(max_wait=LISTENER_MAX_WAIT)
     store = open_store_for(settings)
     client = build_client(settings)
     serving = serving_for(settings, answers, store, client)
-    inbox = inbox_for(settings, store)
+    # Under serve, the answer processes take over items whose lease ran out: not the web workers.
+    inbox = inbox_for(settings, store, takes_over=answer_dir is None)
     app = build_app(
         settings,
         client=client,
@@ -313,23 +389,36 @@ def build_http_app(settings: Settings, answers: Answers | None = None) -> HttpAp
         listener_executor=ListenerExecutor(LISTENER_THREADS, acks),
         inbox=inbox,
     )
-    readiness = Readiness(serving, store, client, time.monotonic)
+    keep, answerers = inbox.take_all, None
+    if answer_dir is not None:
+        handoff = Handoff(answer_dir, store, lease=inbox.lease, here=inbox.take_all)
+        keep = handoff.take_all
+
+        def answerers() -> int:
+            return len(handoff.answerers())
+
+    readiness = Readiness(serving, store, client, time.monotonic, answerers)
     return HttpApp(
         app,
         serving,
         acks,
         settings.slack_signing_secret,
         readiness,
+        keep,
         inbox,
         drain_grace=settings.drain_grace_seconds,
     )
 
 
 def create_app() -> HttpApp:
-    """uvicorn's app factory: each worker process loads settings and knowledge on its own."""
+    """uvicorn's app factory: each web worker loads settings and knowledge on its own, and
+    hands what it keeps to the answer processes of `vmdocker serve` (ANSWER_DIR)."""
+    answer_dir = os.environ.get(ANSWER_DIR)
+    if answer_dir:
+        die_with_parent()
     settings = load_settings()
     configure_logging(settings)
-    http_app = build_http_app(settings)
+    http_app = build_http_app(settings, answer_dir=Path(answer_dir) if answer_dir else None)
     reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
     start_jobs(http_app.serving, http_app.readiness.client)
     freeze_long_lived_objects()

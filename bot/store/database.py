@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +34,7 @@ from bot.store.errors import StoreError
 from bot.store.records import (
     ANSWERED,
     SINGLE_WORKSPACE,
+    Admission,
     AskedQuestion,
     DraftEntry,
     EntryVotes,
@@ -309,6 +310,9 @@ class Store:
         )
         self._insert_question = insert(questions)
         self._admit = GroupCommit(self._admit_all)
+        # The writes each answer makes (its question, its thread, its item done), from listener
+        # threads at the same moment, share transactions too.
+        self._write = GroupCommit(self._execute_all)
         # Built once: every request finishes its inbox item, and building it costs as much as
         # running it on SQLite.
         self._finish = (
@@ -432,16 +436,37 @@ class Store:
             {**item.model_dump(), "owner": owner, "lease_until": self._clock() + lease}
         )
 
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        """`admit` for items that arrived together (one turn of a web worker's event loop), in
+        one transaction, without waiting for other threads' admits."""
+        now = self._clock()
+        return self._admit_all(
+            [
+                {
+                    **admitted.item.model_dump(),
+                    "owner": admitted.owner,
+                    "lease_until": now + admitted.lease,
+                }
+                for admitted in admissions
+            ]
+        )
+
     def _admit_all(self, rows: list[dict[str, object]]) -> list[bool]:
         statement = self._prepared("once", inbox)
         with self._writing() as connection:
             return [connection.execute(statement, row).first() is not None for row in rows]
 
+    def _execute_all(self, writes: list[tuple[Executable, dict[str, object]]]) -> list[bool]:
+        """Run independent writes in one transaction (one failing fails them all)."""
+        with self._writing() as connection:
+            for statement, values in writes:
+                connection.execute(statement, values)
+        return [True] * len(writes)
+
     def finish(self, key: str, *, outcome: str) -> None:
         """Mark an item done: it is never worked on again."""
         values = {"finished_key": key, "finished_at": self._clock(), "finished_as": outcome}
-        with self._writing() as connection:
-            connection.execute(self._finish, values)
+        self._write((self._finish, values))
 
     def renew(self, *, owner: str, lease: timedelta) -> int:
         """Extend the lease of every open item `owner` holds; return how many."""
@@ -504,8 +529,7 @@ class Store:
             "asked_at": self._clock(),
             "question": question or None,
         }
-        with self._writing() as connection:
-            connection.execute(self._insert_question, row)
+        self._write((self._insert_question, row))
 
     def record_feedback(
         self, *, entry_id: str, user_id: str, vote: int, team_id: str = SINGLE_WORKSPACE
@@ -526,13 +550,13 @@ class Store:
         self, *, channel_id: str, thread_ts: str, team_id: str = SINGLE_WORKSPACE
     ) -> None:
         """Remember that the bot replied in this thread just now."""
-        self._upsert(
-            answered_threads,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            replied_at=self._clock(),
-        )
+        values = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "replied_at": self._clock(),
+        }
+        self._write((self._prepared("upsert", answered_threads), values))
 
     def answered_thread(
         self,

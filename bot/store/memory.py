@@ -14,11 +14,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.store.records import (
     SINGLE_WORKSPACE,
+    Admission,
     AskedQuestion,
     DraftEntry,
     ExpertQuestion,
@@ -130,6 +132,10 @@ class InboxStore(Protocol):
     def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         """Keep an acked request until it is done; True the first time its key is seen: only
         then is it worked on. `owner` holds it for `lease`, renewed while it lives."""
+        ...
+
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        """`admit` for requests that arrived together, in one transaction."""
         ...
 
     def finish(self, key: str, *, outcome: str) -> None:
@@ -276,6 +282,9 @@ class InProcessMemory:
 
     def admit(self, item: InboxItem, *, owner: str, lease: timedelta) -> bool:
         return self._first_time(self._events, item.key)
+
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        return [self._first_time(self._events, admitted.item.key) for admitted in admissions]
 
     def finish(self, key: str, *, outcome: str) -> None:
         log.debug("inbox item %s: %s", key, outcome)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,6 +76,14 @@ class InboxItem(Record):
     body: str
     received_at: datetime
     attempts: int = Field(default=1, ge=1)
+
+
+class Admission(NamedTuple):
+    """An item to keep, leased to `owner` for `lease`."""
+
+    item: InboxItem
+    owner: str
+    lease: timedelta
 
 
 MissStatus = Literal["open", "taught", "out_of_scope"]

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from bot.store.database import Store, describe_error
 from bot.store.memory import InProcessMemory
 from bot.store.records import (
     SINGLE_WORKSPACE,
+    Admission,
     AskedQuestion,
     DraftEntry,
     ExpertQuestion,
@@ -199,6 +200,10 @@ class ResilientStore:
         return self.attempt(
             "admit", lambda s: s.admit(item, owner=owner, lease=lease), first_here, record=True
         )
+
+    def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
+        first_here = [self._events.add(admitted.item.key) for admitted in admissions]
+        return self.attempt("admit", lambda s: s.admit_all(admissions), first_here, record=True)
 
     def finish(self, key: str, *, outcome: str) -> None:
         def finish_now(store: Store) -> None:

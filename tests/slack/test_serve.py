@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,12 +17,14 @@ import pytest
 from bot.core.answers import Answers
 from bot.slack.server import AcksFirst, ListenerExecutor
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
+from tests.support.harness import wait_until
 from tests.support.mock_api import Install
 from tests.support.serve_process import Served, serve_env, serving
 from tests.support.signed import PERSON, mention
 
 WAIT = 10.0  # seconds for a reply to reach the mock after the ack
 CONTENT_TYPE = "application/x-www-form-urlencoded"
+ANSWERING = b"bot.slack.answering"
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +55,12 @@ def forged(how: str, genuine: SignedRequest) -> SignedRequest:
     raise ValueError(how)
 
 
-def worker_processes(pid: int) -> list[str]:
-    """The uvicorn workers under `pid` (spawned children; not multiprocessing's tracker)."""
+def worker_processes(pid: int, kind: bytes = b"spawn_main") -> list[str]:
+    """The uvicorn workers under `pid` (spawned children; not multiprocessing's tracker), or
+    with `kind` b"bot.slack.answering", its answer processes."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
-    return [
-        child for child, command in zip(children, commands, strict=True) if b"spawn_main" in command
-    ]
+    return [child for child, command in zip(children, commands, strict=True) if kind in command]
 
 
 def test_listeners_wait_while_a_request_is_being_acked() -> None:
@@ -152,6 +155,8 @@ def test_several_workers_answer_a_retried_event_once_and_stop_cleanly(
     env = serve_env(mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3")
     with serving(env, cwd=tmp_path, workers=2, log=tmp_path / "serve.log") as server:
         assert len(worker_processes(server.process.pid)) == 2
+        # The answer processes start once the web workers serve.
+        wait_until(lambda: len(worker_processes(server.process.pid, ANSWERING)) == 2, WAIT)
         mock.reset()
         channels = [f"C0WORKER{index:02d}" for index in range(6)]
         requests = []
@@ -204,3 +209,38 @@ def test_serve_installs_through_oauth_and_answers_with_the_installed_token(
         assert event.post(server.events_url)[0] == 200
         [reply, *_] = mock.deliveries_to("C0SERVED01", timeout=WAIT)
         assert mock.token_of(reply) == token
+
+
+def listening(pid: str) -> bool:
+    """Whether answer process `pid` has its socket up (before, web workers answer themselves)."""
+    variables = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    folder = dict(v.split("=", 1) for v in variables if "=" in v)["VMDOCKER_ANSWER_DIR"]
+    return any(Path(folder).glob(f"{pid}-*.sock"))
+
+
+def test_an_answer_process_killed_is_replaced_and_its_work_taken_over(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """`kill -9` of the answer process while it holds a mention: serve starts another, whose
+    sweep takes the mention over once its lease runs out, and answers it."""
+    mock.reset()
+    env = serve_env(
+        mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3", INBOX_LEASE_SECONDS="1"
+    )
+    release = mock.hold("C0KILLED01")
+    log = tmp_path / "serve.log"
+    with serving(env, cwd=tmp_path, log=log) as server:
+
+        def answer_processes() -> list[str]:
+            return worker_processes(server.process.pid, ANSWERING)
+
+        wait_until(lambda: len(answer_processes()) == 1 and listening(answer_processes()[0]), WAIT)
+        [first] = answer_processes()
+        event = Signer().event(mention("what is a container?", channel="C0KILLED01"))
+        assert event.post(server.events_url)[0] == 200
+        mock.wait_held(1)
+        os.kill(int(first), signal.SIGKILL)
+        release.set()  # what the killed process was sending reaches Slack all the same
+        wait_until(lambda: "was answered before a worker stopped" in log.read_text(), WAIT)
+        assert len(answer_processes()) == 1 and first not in answer_processes()
+    assert len(mock.deliveries_to("C0KILLED01", WAIT)) == 1

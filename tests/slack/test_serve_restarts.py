@@ -40,8 +40,9 @@ def answered_threads(mock: MockSlack) -> Counter[str]:
 def test_sigterm_mid_burst_finishes_the_burst_before_exiting(
     mock: MockSlack, tmp_path: Path
 ) -> None:
-    """Uvicorn stops taking requests, then the worker drains its inbox (DRAIN_GRACE_SECONDS):
-    the answers in progress and the ones queued behind them all go out before it exits."""
+    """The web worker stops taking requests, then the answer process drains its inbox
+    (DRAIN_GRACE_SECONDS): the answers in progress and the ones queued behind them all go out
+    before it exits."""
     mock.reset()
     env = serve_env(
         mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3", LOG_LEVEL="INFO"
@@ -52,7 +53,7 @@ def test_sigterm_mid_burst_finishes_the_burst_before_exiting(
         threads = send_burst(mock, server.events_url, "TERM")
         mock.wait_held(PER_CHANNEL)  # answers in progress, the rest queued behind them
         server.process.send_signal(signal.SIGTERM)
-        wait_until(lambda: "Waiting for application shutdown" in log.read_text(), timeout=WAIT)
+        wait_until(lambda: "inbox draining" in log.read_text(), timeout=WAIT)
         release.set()  # Slack answers again, during the drain
         server.process.wait(timeout=WAIT)
     assert f"inbox drained: {BURST} item(s) finished during shutdown, 0 left" in log.read_text()

@@ -482,6 +482,9 @@ class _QuietServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     mock: MockSlack
     protocol_version = "HTTP/1.1"
+    # Its headers and body go out in two writes: with Nagle's algorithm, a client that keeps its
+    # connection open (as the bot's does) would wait for a delayed ACK, 40 ms, on every call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: tests read `mock.calls`, not the access log."""
