@@ -361,10 +361,10 @@ class Matcher:
     def _floor_needed(self, best: float, may_lead: bool) -> float:
         """The lowest score an entry can have and still change the band of a question whose
         best entry scores `best`: as a runner-up within the margin or near a clear lead, or as
-        a clear lead itself."""
+        a clear lead itself. Past the answer threshold only the margin decides."""
         needed = self.suggest_threshold
         if best >= self.answer_threshold:
-            needed = min(needed, best - ANSWER_MARGIN)
+            return max(min(needed, best - ANSWER_MARGIN), 0.0)
         lead_from = self.answer_threshold * CLEAR_LEAD_SHARE
         if may_lead:
             needed = min(needed, CLEAR_LEAD_RATIO * best if best >= lead_from else lead_from)
