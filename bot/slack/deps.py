@@ -24,6 +24,7 @@ from bot.render.screens import home_view
 from bot.slack.delivery import DiagramKey, DiagramUploads, describe_api_error
 from bot.slack.metrics import knowledge_loaded
 from bot.slack.oauth import Installs, OAuth, workspace_of
+from bot.slack.webclient import kept_open_copy
 from bot.store.memory import Learning, Memory, SharedMemory, WorkspaceMemory
 
 log = logging.getLogger(__name__)
@@ -240,13 +241,15 @@ class Serving:
 
 
 def provide(serving: Serving) -> Callable[..., None]:
-    """Global middleware that puts the serving `Deps` in every request's context."""
+    """Global middleware that puts the serving `Deps` in every request's context, and a
+    metered client that keeps its connections in place of Bolt's per-request one."""
 
     def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
         deps = serving.deps
         if serving.oauth is not None:
             deps = replace(deps, memory=WorkspaceMemory(serving.shared, workspace_of(context)))
         context["deps"] = deps
+        context["client"] = kept_open_copy(context.client)  # authorized by now
         next()
 
     return provide_deps

@@ -19,6 +19,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request
 
+from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.slack.metrics import MeteredWebClient
@@ -73,6 +74,23 @@ class KeepAliveWebClient(MeteredWebClient):
             return {"status": status, "headers": headers, "body": body}
         charset = headers.get_content_charset() or "utf-8"
         return {"status": status, "headers": headers, "body": body.decode(charset)}
+
+
+def kept_open_copy(client: WebClient) -> KeepAliveWebClient:
+    """`client` as a `KeepAliveWebClient`: the same token, team, URL, timeout and retry handlers.
+    Bolt gives each request a plain WebClient of its own (`context.client`); this one is metered
+    and keeps its connections."""
+    return KeepAliveWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=client.headers,
+        team_id=client.default_params.get("team_id"),
+        logger=client.logger,
+        retry_handlers=client.retry_handlers,
+    )
 
 
 class KeepAliveWebhookClient(WebhookClient):
