@@ -53,9 +53,12 @@ RATE_LIMIT_RETRIES = 2  # each waits for the Retry-After Slack sent with the 429
 SERVER_ERROR_RETRIES = 2  # 5xx from Slack, with backoff
 SLACK_TIMEOUT_S = 10  # per Web API call; a stuck call fails rather than holding a thread
 # Listeners mostly wait on the Web API (a mention with a diagram makes four calls): Bolt's
-# default pool of 5 threads would cap each process at 5 replies in progress. More than 16
-# adds little here and more writers waiting for SQLite's lock under a backlog.
-LISTENER_THREADS = 16
+# default pool of 5 threads would cap each process at 5 replies in progress. `serve` runs one
+# answer process per web worker, each with this many; 16 each cost about 0.3 ms of CPU more per
+# answer in threads waiting for the interpreter lock (benchmarks/bench_http.py), and left
+# more writers waiting for SQLite's lock under a backlog. Twice PER_CHANNEL, so a slow channel
+# leaves half of them to the others.
+LISTENER_THREADS = 8
 
 
 def build_client(settings: Settings) -> WebClient:
