@@ -74,10 +74,7 @@ class Handoff:
         if not answerers:
             self.here(items)
             return
-        stems = [
-            answerers[zlib.crc32((item.channel_id or "").encode()) % len(answerers)]
-            for item in items
-        ]
+        stems = [answerers[_bucket(item.channel_id, len(answerers))] for item in items]
         admissions = [
             Admission(item, owner_named(stem), self.lease)
             for item, stem in zip(items, stems, strict=True)
