@@ -223,6 +223,15 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+def _inbox_row(admission: Admission, now: datetime) -> dict[str, object]:
+    """The inbox row of an item kept at `now`, leased to its owner."""
+    return {
+        **admission.item.model_dump(),
+        "owner": admission.owner,
+        "lease_until": now + admission.lease,
+    }
+
+
 class GroupCommit(Generic[V, R]):
     """Writes that arrive while one is being written wait, then go together in the next
     transaction (group commit): under a burst of requests, each kept before its ack, most
@@ -432,24 +441,13 @@ class Store:
         """Keep `item`, leased to `owner`; False when its key was already kept (Slack's retry of
         an event, across workers): only the first delivery is worked on. Committed before it
         returns, in one transaction with the items kept at the same moment (`GroupCommit`)."""
-        return self._admit(
-            {**item.model_dump(), "owner": owner, "lease_until": self._clock() + lease}
-        )
+        return self._admit(_inbox_row(Admission(item, owner, lease), self._clock()))
 
     def admit_all(self, admissions: Sequence[Admission]) -> list[bool]:
         """`admit` for items that arrived together (one turn of a web worker's event loop), in
         one transaction, without waiting for other threads' admits."""
         now = self._clock()
-        return self._admit_all(
-            [
-                {
-                    **admitted.item.model_dump(),
-                    "owner": admitted.owner,
-                    "lease_until": now + admitted.lease,
-                }
-                for admitted in admissions
-            ]
-        )
+        return self._admit_all([_inbox_row(admitted, now) for admitted in admissions])
 
     def _admit_all(self, rows: list[dict[str, object]]) -> list[bool]:
         statement = self._prepared("once", inbox)
