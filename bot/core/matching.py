@@ -18,7 +18,10 @@ text. Three signals are computed for every entry at once (numpy, rapidfuzz):
   is often one of several) and the best reading counts.
 
 confidence = 100 * in_domain * likelihood * sqrt(fit / 100), where likelihood is the entry's
-posterior over the likeliest entry's (1 for the likeliest). Bands by the thresholds below: an
+posterior over the likeliest entry's (1 for the likeliest). A long message's confidence is also
+weighed by how likely its letters are under the entry (`bot.core.letters`), over the likeliest
+entry's, to the power LETTER_POWER: a story whose words happen to fit one entry but whose
+letters are like another's is not answered with the first. Bands by the thresholds below: an
 answer leads the runner-up by ANSWER_MARGIN, or, below the answer threshold, leads it clearly
 (`Matcher.band`).
 """
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.core.letters import Letters
 from bot.core.models import (
     ANSWER_THRESHOLD,
     SUGGEST_THRESHOLD,
@@ -55,6 +59,7 @@ CLEAR_LEAD_RATIO = 0.35  # ...when the runner-up scores at most this share of th
 CLEAR_LEAD_WORDS = 2  # ...for a question with this many key words of its own, no topic next door
 TOPIC_WORD_WEIGHT = 0.5  # a topic word is at least this rare (normalize.rarity)
 SHARPNESS = 0.15  # how much a flat likelihood over entries lowers the confidence
+LETTER_POWER = 0.5  # how much a long message's letters weigh (chosen on the dev set)
 BODY_SHARE = 0.5  # a word only in an entry's answer text explains this much of itself
 BODY_COUNT = 0.3  # and counts this much as evidence for the entry
 SMOOTHING = 0.1  # naive Bayes' additive smoothing of word counts
@@ -82,7 +87,7 @@ class Fit:
 
 def readings_of(question: str) -> list[str]:
     """The whole question and, for a long one, its first sentence and each sentence that asks."""
-    if len(question.split()) <= LONG_QUESTION_WORDS:
+    if not _is_long(question):
         return [question]
     sentences = [part.strip() for part in _SENTENCE_END.split(question) if part.strip()]
     asking = [sentence for sentence in sentences if sentence.endswith("?")]
@@ -112,6 +117,17 @@ class Matcher:
             for e in self.entries
         ]
         everything = [*answers, *(tokens for found in key_phrases for _, tokens in found)]
+        self.letters = Letters(
+            (
+                (index, text)
+                for index, entry in enumerate(self.entries)
+                for text in [
+                    *(phrase for phrase, _ in key_phrases[index]),
+                    *_SENTENCE_END.split(entry.answer),
+                ]
+            ),
+            len(self.entries),
+        )
         self.keyness = _keyness(everything)
         share: defaultdict[str, dict[int, float]] = defaultdict(dict)  # explained by an entry
         count: defaultdict[str, dict[int, float]] = defaultdict(dict)  # evidence for an entry
@@ -289,7 +305,8 @@ class Matcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per entry, the confidence (0-100) that it answers `question`, from its best reading,
         and the key phrase that fits it best (-1: none). `next_door` words of topics the bot
-        does not cover, anywhere in the question, count against every reading."""
+        does not cover, anywhere in the question, count against every reading; a long question
+        is weighed by its letters too."""
         readings = [
             reading
             for text in readings_of(question)
@@ -300,7 +317,10 @@ class Matcher:
         stacked = np.stack([reading.scores for reading in readings])
         best = np.argmax(stacked, axis=0)
         rows = np.stack([reading.phrase_rows for reading in readings])
-        return stacked.max(axis=0), rows[best, np.arange(len(self.entries))]
+        scores = stacked.max(axis=0)
+        if _is_long(question):
+            scores *= self.letters.likelihood(question) ** LETTER_POWER
+        return scores, rows[best, np.arange(len(self.entries))]
 
     def match(self, question: str) -> Match:
         """Score `question` against every entry and sort it into a band."""
@@ -404,6 +424,11 @@ class Matcher:
         if clear_lead and best >= self.answer_threshold * CLEAR_LEAD_SHARE:
             return Band.ANSWER
         return Band.SUGGEST if best >= self.suggest_threshold else Band.NONE
+
+
+def _is_long(question: str) -> bool:
+    """More words than LONG_QUESTION_WORDS: a message more than a question."""
+    return len(question.split()) > LONG_QUESTION_WORDS
 
 
 def _keyness(texts: Sequence[Sequence[Token]]) -> dict[str, float]:
