@@ -22,7 +22,7 @@ lost more than they gained.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -65,25 +65,27 @@ class Letters:
         self.column = {gram: column for column, gram in enumerate(frequency)}
         seen_in = np.fromiter(frequency.values(), dtype=float, count=len(frequency))
         self.idf = np.log((1 + len(counted)) / (1 + seen_in)) + 1
-        weight: defaultdict[int, dict[int, float]] = defaultdict(dict)  # column -> entry -> sum
-        totals = np.zeros(entries)
+        parts = [(np.zeros(0, np.int64), np.zeros(0), 0)]  # per document: columns, values, entry
         for entry, grams in counted:
-            columns, counts = self._known(grams)
+            columns = np.fromiter(map(self.column.__getitem__, grams), np.int64, len(grams))
+            counts = np.fromiter(grams.values(), float, len(grams))
             values = (1 + np.log(counts)) * self.idf[columns]
-            values /= np.linalg.norm(values)
-            totals[entry] += values.sum()
-            for column, value in zip(columns.tolist(), values.tolist(), strict=True):
-                weight[column][entry] = weight[column].get(entry, 0.0) + value
+            parts.append((columns, values / np.linalg.norm(values), entry))
+        columns = np.concatenate([part[0] for part in parts])
+        values = np.concatenate([part[1] for part in parts])
+        owners = np.concatenate([np.full(len(part[0]), part[2]) for part in parts])
+        totals = np.bincount(owners, weights=values, minlength=entries)
+        # An entry's weight for an n-gram, summed over its documents: one (column, entry) pair
+        # per n-gram and entry that has it, sorted by column.
+        pairs, which = np.unique(columns * entries + owners, return_inverse=True)
+        weight = np.bincount(which, weights=values)
+        self.entry = pairs % entries
+        self.lengths = np.bincount(pairs // entries, minlength=len(self.column))
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         # log P(gram | entry) = log(SMOOTHING + weight) - log(total): the part every entry has
         # (`unseen`) and, for the entries that have the gram, its gain over that part.
-        self.unseen = np.log(SMOOTHING / (totals + SMOOTHING * len(self.column)))
-        runs = [weight[column] for column in range(len(self.column))]
-        self.lengths = np.array([len(run) for run in runs], dtype=np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-        self.entry = np.fromiter((e for run in runs for e in run), dtype=np.int64)
-        self.gain = np.fromiter(
-            (math.log1p(w / SMOOTHING) for run in runs for w in run.values()), dtype=float
-        )
+        self.unseen = np.log(SMOOTHING / (totals + SMOOTHING * max(1, len(self.column))))
+        self.gain = np.log1p(weight / SMOOTHING)
 
     def _known(self, grams: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
         """The n-grams of `grams` the knowledge has, as columns, and their counts."""

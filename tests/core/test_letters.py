@@ -42,6 +42,11 @@ def test_a_text_without_a_known_ngram_is_alike_for_every_entry() -> None:
         assert np.array_equal(letters.likelihood(text), np.ones(2))
 
 
+def test_no_documents_at_all_make_every_text_alike_for_every_entry() -> None:
+    letters = Letters([(0, "?!"), (1, "")], entries=2)
+    assert np.array_equal(letters.likelihood("what is a hypervisor"), np.ones(2))
+
+
 def test_an_entry_without_documents_gets_finite_odds_below_the_one_that_fits() -> None:
     letters = Letters(DOCUMENTS, entries=3)
     likely = letters.likelihood("what is a hypervisor")
