@@ -169,7 +169,6 @@ def inbox_for(
     `owner` (default: a name of its own); `takes_over` the items whose lease ran out."""
     return Inbox(
         memory,
-        signing_secret=settings.slack_signing_secret,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
         owner=owner,
         takes_over=takes_over,

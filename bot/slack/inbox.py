@@ -5,9 +5,9 @@ lost to a restart or a crash: Slack never resends what it got a 200 for.
 `Inbox.keep` is global middleware (after Bolt's signature check): it writes the request to the
 store, acks it and queues it (`take`; `vmdocker serve`'s web workers keep requests at the edge
 instead and hand them to an answer process, whose inbox `accept`s them). A listener thread then
-dispatches the kept payload through the app, re-signed and marked as coming from the inbox; the
-app processes before it responds, so that dispatch returns once the listener is done, and the
-item is marked done.
+dispatches the kept payload through the app, marked as coming from the inbox and not verified
+again (it was before it was kept); the app processes before it responds, so that dispatch
+returns once the listener is done, and the item is marked done.
 
 Each worker holds a lease on its items and renews it every few seconds; an item whose lease ran
 out (its worker crashed, or stopped before starting it) is taken by the next sweep of any worker,
@@ -26,10 +26,9 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +37,6 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.payload_utils import is_block_actions, is_event, is_slash_command
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
@@ -133,7 +131,6 @@ class Inbox:
         self,
         memory: InboxStore,
         *,
-        signing_secret: str,
         lease: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
@@ -143,8 +140,6 @@ class Inbox:
         self.lease = lease
         self.takes_over = takes_over  # whether its sweeps take items whose lease ran out
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        # Socket Mode may run without a signing secret: nothing it receives is signed.
-        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._clock = clock
         self._app: App | None = None
         self._executor: Executor | None = None
@@ -268,9 +263,9 @@ class Inbox:
 
     def _request(self, item: InboxItem, reply_out: Callable[[], None]) -> BoltRequest:
         """The kept payload as a request to the app, marked as the inbox's (`reply_out` marks
-        it done once its reply is out): signed again, as Slack signed it, so that it passes the
-        app's signature check (in Socket Mode without a signing secret, as a Socket Mode
-        request, which nothing signs)."""
+        it done once its reply is out). Its signature was verified before it was kept, so it
+        goes in as a Socket Mode request, which Bolt does not verify: signing it again for the
+        check to pass cost CPU twice for nothing."""
         expired = self._clock() - item.received_at > RESPONSE_URL_LIFETIME
         context = {
             FROM_INBOX: item.key,
@@ -278,17 +273,7 @@ class Inbox:
             RESUMED: item.attempts > 1,
             EXPIRED: item.kind == "command" and expired,
         }
-        if self._verifier is None:
-            return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
-        timestamp = str(int(time.time()))
-        signature = self._verifier.generate_signature(timestamp=timestamp, body=item.body)
-        assert signature is not None  # None only without a timestamp
-        headers: dict[str, str | Sequence[str]] = {
-            "content-type": "application/json",
-            "x-slack-request-timestamp": timestamp,
-            "x-slack-signature": signature,
-        }
-        return BoltRequest(body=item.body, headers=headers, context=context)
+        return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
 
     # --- resuming and draining ----------------------------------------------------
 

@@ -23,7 +23,7 @@ from bot.store.resilient import ResilientStore
 from tests.support import RESPONSE_URL, MockSlack, assert_valid_delivery
 from tests.support.harness import Harness, harness_settings, wait_until
 from tests.support.mock_api import Failure
-from tests.support.signed import CHANNEL, PERSON, SIGNING_SECRET, mention
+from tests.support.signed import CHANNEL, PERSON, mention
 
 WAIT = 10.0
 
@@ -57,7 +57,7 @@ def worker(
     settings = harness_settings(mock, DATABASE_URL=f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
     store = open_store_for(settings)
     stores.append(store)
-    inbox = Inbox(store, signing_secret=SIGNING_SECRET, lease=lease)
+    inbox = Inbox(store, lease=lease)
     app = build_app(
         settings, answers=answers, memory=store, inbox=inbox, listener_executor=executor
     )
