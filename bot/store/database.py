@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -96,10 +97,12 @@ def describe_error(error: BaseException) -> str:
 
 @contextmanager
 def driver_errors_as_store_errors() -> Iterator[None]:
-    """Turn any SQLAlchemy or driver error raised inside into a `StoreError`."""
+    """Turn any SQLAlchemy or driver error raised inside into a `StoreError`; SQLite's too when
+    it comes from the BEGIN `_sqlite_on_begin` runs on the driver's connection, which
+    SQLAlchemy does not wrap (a database locked by another process)."""
     try:
         yield
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, sqlite3.Error) as error:
         raise StoreError(describe_error(error)) from error
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,20 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_a_write_on_a_database_another_process_locked_raises_a_store_error(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert store.engine.url.database is not None
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(StoreError, match="database is locked"):
+            admit(store, "Ev1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def test_admit_is_true_only_the_first_time(store: Store) -> None:
