@@ -295,7 +295,8 @@ class _Slot(Generic[V, R]):
 
 
 class Store:
-    """Everything vmdocker remembers. Every method commits before it returns; none keeps state."""
+    """Everything vmdocker remembers. Every method commits before it returns; none keeps data
+    from one call to the next."""
 
     def __init__(
         self,
@@ -308,11 +309,13 @@ class Store:
         self._store_question_text = store_question_text
         self._clock = clock
         # SQLite takes one writer at a time: this process's threads queue here, in order,
-        # instead of racing for the file lock and timing out under a burst. PostgreSQL
-        # handles concurrent writers itself.
+        # instead of racing for the file lock and timing out under a burst, and write through
+        # one connection (`_writing`). PostgreSQL handles concurrent writers itself.
+        self._sqlite = engine.dialect.name == "sqlite"
         self._write_lock: AbstractContextManager[object] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+            threading.Lock() if self._sqlite else nullcontext()
         )
+        self._writer: Connection | None = None
         self._statements: dict[tuple[str, str], Executable] = {}
         url = engine.url
         self._sqlite_file = (
@@ -377,14 +380,23 @@ class Store:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with (
-            driver_errors_as_store_errors(),
-            self._write_lock,
-            self._engine.connect() as connection,
-        ):
-            connection.execution_options(sqlite_begin="IMMEDIATE")
-            with connection.begin():
-                yield connection
+        """A write transaction. On SQLite it begins IMMEDIATE, and this process's writers take
+        turns on one connection kept open: taking one from the pool and giving it back cost as
+        much CPU as a one-row write. A write that fails closes it; the next one opens another."""
+        with driver_errors_as_store_errors(), self._write_lock:
+            if not self._sqlite:
+                with self._engine.connect() as connection, connection.begin():
+                    yield connection
+                return
+            if self._writer is None:
+                self._writer = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            try:
+                with self._writer.begin():
+                    yield self._writer
+            except BaseException:
+                self._writer.close()
+                self._writer = None
+                raise
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -932,5 +944,10 @@ class Store:
         )
 
     def close(self) -> None:
-        """Close every pooled connection; every write was already committed by its call."""
+        """Close every connection (after the write in progress, if any); every write was
+        already committed by its call."""
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self._engine.dispose()

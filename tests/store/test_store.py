@@ -82,6 +82,25 @@ def test_a_write_on_a_database_another_process_locked_raises_a_store_error(store
         holder.close()
 
 
+def test_after_a_failed_write_the_next_ones_commit(store: Store) -> None:
+    """On SQLite a process writes through one connection: a write that failed does not spoil
+    the ones after it."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert admit(store, "Ev1")
+    assert store.engine.url.database is not None
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match="database is locked"):
+        admit(store, "Ev2")
+    holder.execute("ROLLBACK")
+    assert admit(store, "Ev2") is True
+    assert admit(store, "Ev1") is False
+    kept = holder.execute("SELECT key FROM vmdocker_inbox ORDER BY key").fetchall()
+    holder.close()
+    assert kept == [("Ev1",), ("Ev2",)]
+
+
 def test_admit_is_true_only_the_first_time(store: Store) -> None:
     assert admit(store, "Ev1") is True
     assert admit(store, "Ev1") is False
