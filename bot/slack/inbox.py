@@ -16,7 +16,8 @@ its mark, and a resumed answer first looks for one in its conversation. A slash 
 than a response_url lives is marked so (`response_url_expired`): its listener apologizes by DM.
 
 Requests whose ack carries content (a modal's submission, a menu's options) and shortcuts, whose
-trigger lasts 3 seconds, are not kept: they run at once.
+trigger lasts 3 seconds, are not kept: they run at once. Messages no person typed (`left_alone`)
+are only acked: no listener answers them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.payload_utils import is_block_actions, is_event, is_slash_command
@@ -40,6 +42,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
+from bot.slack.payloads import MessageEvent
 from bot.store.memory import InboxStore
 from bot.store.records import Admission, InboxItem, InboxKind, utcnow
 
@@ -95,6 +98,19 @@ def item_of(body: dict[str, Any], received_at: datetime) -> InboxItem | None:
         body=json.dumps(body, ensure_ascii=False),
         received_at=received_at,
     )
+
+
+def left_alone(body: dict[str, Any]) -> bool:
+    """A `message` event no person typed (the bot's own replies, other bots, edits, deletions):
+    every listener of messages wants a person's (`MessageEvent.from_a_person`), so it is acked
+    without being kept or dispatched. With message.channels, the bot hears all its own replies."""
+    event = body.get("event")
+    if not is_event(body) or not isinstance(event, dict) or event.get("type") != "message":
+        return False
+    try:
+        return not MessageEvent.model_validate(event).from_a_person
+    except ValidationError:  # a shape no listener relies on
+        return True
 
 
 def reply_sent(context: BoltContext) -> None:
@@ -161,11 +177,14 @@ class Inbox:
     def keep(
         self, body: dict[str, Any], ack: Ack, context: BoltContext, next: Callable[[], None]
     ) -> BoltResponse | None:
-        """Global middleware: keep and ack a request worth keeping, and queue it; a request
-        coming back from the inbox (or not worth keeping) goes on to its listener."""
+        """Global middleware: keep and ack a request worth keeping, and queue it; ack a
+        message no person typed, and nothing more (`left_alone`); a request coming back from
+        the inbox (or not worth keeping) goes on to its listener."""
         if FROM_INBOX in context:
             next()
             return None
+        if left_alone(body):
+            return ack()
         item = item_of(body, self._clock())
         if item is None:
             next()
