@@ -82,6 +82,23 @@ def test_a_write_on_a_database_another_process_locked_raises_a_store_error(store
         holder.close()
 
 
+def test_writes_on_sqlites_driver_store_what_sqlalchemy_would(store: Store, clock: Clock) -> None:
+    """The store writes on SQLite's driver connection: its rows read as SQLAlchemy's own."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    ask(store, "what is a vm", "answer")
+    row = {"team_id": "", "asked_at": clock(), "surface": "mention", "user_id": "U100"}
+    row |= {"channel_id": "C100", "question": "what is a vm", "band": "answer", "score": 80.0}
+    with store.engine.begin() as connection:
+        connection.execute(store_schema.questions.insert().values(entry_id="vm-vs-docker", **row))
+        stored = connection.exec_driver_sql(
+            "SELECT team_id, asked_at, surface, user_id, channel_id, question, band, entry_id,"
+            " score FROM vmdocker_questions ORDER BY id"
+        ).all()
+    assert stored[0] == stored[1]
+    assert stored[0].asked_at == "2026-11-28 09:00:00.000000"
+
+
 def test_after_a_failed_write_the_next_ones_commit(store: Store) -> None:
     """On SQLite a process writes through one connection: a write that failed does not spoil
     the ones after it."""
