@@ -132,8 +132,11 @@ def _connect(parts: SplitResult, timeout: float, ssl: tls.SSLContext | None) -> 
 
 @cache
 def _default_tls() -> tls.SSLContext:
-    """What `urlopen` verifies HTTPS with when given no context (made once: it reads the CAs)."""
-    return tls.create_default_context()
+    """What `urlopen` verifies HTTPS with when given no context, offering HTTP/1.1 as
+    http.client does (made once: it reads the CAs)."""
+    context = tls.create_default_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def _request_bytes(parts: SplitResult, req: Request) -> bytes:
