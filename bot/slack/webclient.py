@@ -140,9 +140,9 @@ def _default_tls() -> tls.SSLContext:
 
 
 def _request_bytes(parts: SplitResult, req: Request) -> bytes:
-    """The request line, headers and body, for one send: http.client sent the head and the
-    body apart, two segments on the wire and two wake-ups of the server for each call. Host,
-    Accept-Encoding and Content-Length as http.client adds them, unless the request has them."""
+    """The request line, headers and body, for one send (sent apart, head and body would cost
+    two segments on the wire and two wake-ups of the server). Host, Accept-Encoding and
+    Content-Length as http.client adds them, unless the request has them."""
     body = req.data if isinstance(req.data, bytes) else b""
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     given = dict(req.header_items())
