@@ -43,7 +43,7 @@ from bot.slack.inbox import FAILURE, Inbox
 from bot.slack.metrics import STORE_ERRORS
 from bot.slack.oauth import Installs, oauth_for
 from bot.slack.payloads import BadPayload
-from bot.slack.webclient import KeepAliveWebClient
+from bot.slack.webclient import KeepAliveWebClient, sdk_loggers_at_root_level
 from bot.store.memory import InboxStore, InProcessMemory, SharedMemory
 from bot.store.resilient import ResilientStore, open_store
 
@@ -64,7 +64,9 @@ LISTENER_THREADS = 8
 def build_client(settings: Settings) -> WebClient:
     """The Web API client: `SLACK_API_URL`, the bot token, a timeout, connections kept open,
     and slack_sdk's retry handlers for HTTP 429 and 5xx (a dropped connection is retried by its
-    default one)."""
+    default one). slack_sdk's loggers take the root logger's level (`sdk_loggers_at_root_level`):
+    call this once logging is configured."""
+    sdk_loggers_at_root_level()
     client = KeepAliveWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
@@ -167,7 +169,6 @@ def inbox_for(
     `owner` (default: a name of its own); `takes_over` the items whose lease ran out."""
     return Inbox(
         memory,
-        signing_secret=settings.slack_signing_secret,
         lease=timedelta(seconds=settings.inbox_lease_seconds),
         owner=owner,
         takes_over=takes_over,

@@ -5,9 +5,9 @@ lost to a restart or a crash: Slack never resends what it got a 200 for.
 `Inbox.keep` is global middleware (after Bolt's signature check): it writes the request to the
 store, acks it and queues it (`take`; `vmdocker serve`'s web workers keep requests at the edge
 instead and hand them to an answer process, whose inbox `accept`s them). A listener thread then
-dispatches the kept payload through the app, re-signed and marked as coming from the inbox; the
-app processes before it responds, so that dispatch returns once the listener is done, and the
-item is marked done.
+dispatches the kept payload through the app, marked as coming from the inbox and not verified
+again (it was before it was kept); the app processes before it responds, so that dispatch
+returns once the listener is done, and the item is marked done.
 
 Each worker holds a lease on its items and renews it every few seconds; an item whose lease ran
 out (its worker crashed, or stopped before starting it) is taken by the next sweep of any worker,
@@ -16,7 +16,8 @@ its mark, and a resumed answer first looks for one in its conversation. A slash 
 than a response_url lives is marked so (`response_url_expired`): its listener apologizes by DM.
 
 Requests whose ack carries content (a modal's submission, a menu's options) and shortcuts, whose
-trigger lasts 3 seconds, are not kept: they run at once.
+trigger lasts 3 seconds, are not kept: they run at once. Messages no person typed (`left_alone`)
+are only acked: no listener answers them.
 """
 
 from __future__ import annotations
@@ -26,22 +27,22 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.payload_utils import is_block_actions, is_event, is_slash_command
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.jobs import Periodic
 from bot.slack.metrics import INBOX_DEPTH
+from bot.slack.payloads import MessageEvent
 from bot.store.memory import InboxStore
 from bot.store.records import Admission, InboxItem, InboxKind, utcnow
 
@@ -99,6 +100,19 @@ def item_of(body: dict[str, Any], received_at: datetime) -> InboxItem | None:
     )
 
 
+def left_alone(body: dict[str, Any]) -> bool:
+    """A `message` event no person typed (the bot's own replies, other bots, edits, deletions):
+    every listener of messages wants a person's (`MessageEvent.from_a_person`), so it is acked
+    without being kept or dispatched. With message.channels, the bot hears all its own replies."""
+    event = body.get("event")
+    if not is_event(body) or not isinstance(event, dict) or event.get("type") != "message":
+        return False
+    try:
+        return not MessageEvent.model_validate(event).from_a_person
+    except ValidationError:  # a shape no listener relies on
+        return True
+
+
 def reply_sent(context: BoltContext) -> None:
     """Mark the request a listener works on done as soon as its reply is out: if the worker
     stops during what follows (sharing the diagram), the question is not answered a second
@@ -133,7 +147,6 @@ class Inbox:
         self,
         memory: InboxStore,
         *,
-        signing_secret: str,
         lease: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
@@ -143,8 +156,6 @@ class Inbox:
         self.lease = lease
         self.takes_over = takes_over  # whether its sweeps take items whose lease ran out
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        # Socket Mode may run without a signing secret: nothing it receives is signed.
-        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._clock = clock
         self._app: App | None = None
         self._executor: Executor | None = None
@@ -166,11 +177,14 @@ class Inbox:
     def keep(
         self, body: dict[str, Any], ack: Ack, context: BoltContext, next: Callable[[], None]
     ) -> BoltResponse | None:
-        """Global middleware: keep and ack a request worth keeping, and queue it; a request
-        coming back from the inbox (or not worth keeping) goes on to its listener."""
+        """Global middleware: keep and ack a request worth keeping, and queue it; ack a
+        message no person typed, and nothing more (`left_alone`); a request coming back from
+        the inbox (or not worth keeping) goes on to its listener."""
         if FROM_INBOX in context:
             next()
             return None
+        if left_alone(body):
+            return ack()
         item = item_of(body, self._clock())
         if item is None:
             next()
@@ -268,9 +282,9 @@ class Inbox:
 
     def _request(self, item: InboxItem, reply_out: Callable[[], None]) -> BoltRequest:
         """The kept payload as a request to the app, marked as the inbox's (`reply_out` marks
-        it done once its reply is out): signed again, as Slack signed it, so that it passes the
-        app's signature check (in Socket Mode without a signing secret, as a Socket Mode
-        request, which nothing signs)."""
+        it done once its reply is out). Its signature was verified before it was kept, so it
+        goes in as a Socket Mode request, which Bolt does not verify: signing it again for the
+        check to pass cost CPU twice for nothing."""
         expired = self._clock() - item.received_at > RESPONSE_URL_LIFETIME
         context = {
             FROM_INBOX: item.key,
@@ -278,17 +292,7 @@ class Inbox:
             RESUMED: item.attempts > 1,
             EXPIRED: item.kind == "command" and expired,
         }
-        if self._verifier is None:
-            return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
-        timestamp = str(int(time.time()))
-        signature = self._verifier.generate_signature(timestamp=timestamp, body=item.body)
-        assert signature is not None  # None only without a timestamp
-        headers: dict[str, str | Sequence[str]] = {
-            "content-type": "application/json",
-            "x-slack-request-timestamp": timestamp,
-            "x-slack-signature": signature,
-        }
-        return BoltRequest(body=item.body, headers=headers, context=context)
+        return BoltRequest(body=json.loads(item.body), context=context, mode="socket_mode")
 
     # --- resuming and draining ----------------------------------------------------
 

@@ -11,7 +11,8 @@ stops taking requests; then each worker drains its inbox (`Inbox.drain`) for up 
 DRAIN_GRACE_SECONDS before it exits, leaving what it could not finish for the next start.
 
 Events, slash commands and button clicks are kept and acked here, at the edge, without a Bolt
-dispatch (`item_of`): under `vmdocker serve` each is handed to an answer process
+dispatch (`item_of`), but for messages no person typed, which are only acked (`left_alone`):
+under `vmdocker serve` each is handed to an answer process
 (`bot.slack.handoff`), so a web worker answers only while none is up. Built alone
 (`build_http_app` without an answer folder), the worker answers them all itself
 (`bot.slack.inbox`), each once no request is being acknowledged (`AcksFirst`), since matching
@@ -58,7 +59,7 @@ from bot.slack.app import (
 from bot.slack.deps import Serving
 from bot.slack.handoff import Handoff
 from bot.slack.health import PROBE_PATHS, Readiness, answer_probe
-from bot.slack.inbox import Inbox, item_of
+from bot.slack.inbox import Inbox, item_of, left_alone
 from bot.slack.jobs import start_jobs
 from bot.slack.launch import ANSWER_DIR, EVENTS_PATH, die_with_parent
 from bot.slack.metrics import ACK_SECONDS
@@ -212,16 +213,16 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
-def kept_item(scope: Scope, body: bytes) -> InboxItem | None:
-    """The inbox item of a verified request worth keeping (an event, a slash command, a click),
-    parsed as Bolt parses it; None for the others."""
+def parsed_payload(scope: Scope, body: bytes) -> dict[str, Any] | None:
+    """A verified request's payload, parsed as Bolt parses it; None for a body that is none
+    (not JSON, not UTF-8: Bolt says what is wrong with it)."""
     headers = dict(scope.get("headers") or [])
     content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0] or None
     try:
         parsed = parse_body(body.decode(), content_type)
-    except ValueError:  # not JSON, not UTF-8: Bolt says what is wrong with it
+    except ValueError:
         return None
-    return item_of(parsed, utcnow()) if isinstance(parsed, dict) else None
+    return parsed if isinstance(parsed, dict) else None
 
 
 class KeptTogether:
@@ -321,7 +322,11 @@ class HttpApp:
                     log.warning("refused a request from %s: %s", peer, refused.reason)
                     await _send(send, refused.status, {"error": refused.reason})
                     return
-                item = kept_item(scope, body)
+                payload = parsed_payload(scope, body)
+                if payload is not None and left_alone(payload):
+                    await _send_bytes(send, 200, b"", "text/plain;charset=utf-8")
+                    return
+                item = item_of(payload, utcnow()) if payload is not None else None
                 if item is None:
                     await self.slack(scope, replay(body), send)
                     return

@@ -17,10 +17,11 @@ import uvicorn
 from bot.core.answers import Answers
 from bot.slack import launch, server
 from bot.slack.server import MAX_BODY_BYTES, HttpApp, build_http_app
-from tests.support import Failure, MockSlack
+from tests.support import BOT_ID, BOT_USER_ID, Failure, MockSlack
 from tests.support.harness import harness_settings, wait_until
+from tests.support.inbox import admit
 from tests.support.serve_process import free_port
-from tests.support.signed import SignedRequest, Signer, mention
+from tests.support.signed import SignedRequest, Signer, direct_message, mention
 
 Message = dict[str, Any]
 
@@ -153,6 +154,31 @@ def test_a_signed_event_of_a_type_we_do_not_handle_gets_200(edge: HttpApp) -> No
     event = {"type": "reaction_added", "user": "U0PERSON01", "reaction": "whale"}
     status, _, _ = post(edge, *signed(Signer().event(event)))
     assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("case", "not_typed"),
+    [
+        ("OWN", {"user": BOT_USER_ID, "bot_id": BOT_ID}),  # the bot's own reply, heard again
+        ("BOT", {"subtype": "bot_message", "bot_id": "B0ANOTHER1"}),
+        ("EDIT", {"subtype": "message_changed"}),
+    ],
+)
+def test_a_message_no_person_typed_is_acked_and_neither_kept_nor_answered(
+    edge: HttpApp, mock: MockSlack, case: str, not_typed: dict[str, Any]
+) -> None:
+    """With message.channels the bot hears its own replies, other bots' and edits: the edge
+    acks them and keeps nothing; a person's message in the same DM is kept and answered."""
+    mock.reset()
+    ignored = direct_message("what is a vm", channel="D0EDGE0001", **not_typed)
+    request = Signer().event(ignored, event_id=f"Ev0{case}")
+    assert post(edge, *signed(request))[:2] == (200, b"")
+    assert admit(edge.inbox.memory, f"event:Ev0{case}")  # first here: it was never kept
+
+    typed = direct_message("what is a vm", channel="D0EDGE0001")
+    assert post(edge, *signed(Signer().event(typed, event_id=f"Ev0{case}TYPED")))[:2] == (200, b"")
+    assert not admit(edge.inbox.memory, f"event:Ev0{case}TYPED")  # kept before the ack
+    assert mock.deliveries_to("D0EDGE0001")  # and answered
 
 
 def test_a_signed_command_passes_the_edge(edge: HttpApp, mock: MockSlack) -> None:

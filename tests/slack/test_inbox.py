@@ -22,8 +22,9 @@ from bot.store.records import utcnow
 from bot.store.resilient import ResilientStore
 from tests.support import RESPONSE_URL, MockSlack, assert_valid_delivery
 from tests.support.harness import Harness, harness_settings, wait_until
+from tests.support.inbox import admit
 from tests.support.mock_api import Failure
-from tests.support.signed import CHANNEL, PERSON, SIGNING_SECRET, mention
+from tests.support.signed import CHANNEL, PERSON, direct_message, mention
 
 WAIT = 10.0
 
@@ -57,7 +58,7 @@ def worker(
     settings = harness_settings(mock, DATABASE_URL=f"sqlite:///{tmp_path / 'inbox.sqlite3'}")
     store = open_store_for(settings)
     stores.append(store)
-    inbox = Inbox(store, signing_secret=SIGNING_SECRET, lease=lease)
+    inbox = Inbox(store, lease=lease)
     app = build_app(
         settings, answers=answers, memory=store, inbox=inbox, listener_executor=executor
     )
@@ -201,3 +202,16 @@ def test_items_are_found_by_their_event_or_trigger_id() -> None:
     )
     assert item_of({"type": "view_submission", "trigger_id": "t3"}, now) is None  # runs at once
     assert item_of({"type": "event_callback", "event": {"type": "x"}}, now) is None  # no id
+
+
+def test_a_message_no_person_typed_is_acked_and_not_kept(
+    mock: MockSlack, answers: Answers, stores: list[ResilientStore], tmp_path: Path
+) -> None:
+    """The middleware's side of the edge's rule (Socket Mode, `vmdocker run`): another bot's
+    message is acked, neither kept nor worked on (Bolt drops the bot's own before)."""
+    slack, _, store = worker(mock, answers, stores, tmp_path)
+    other_bot = direct_message("what is a vm", subtype="bot_message", bot_id="B0ANOTHER1")
+    assert slack.send_event(other_bot, event_id="Ev0OTHERBOT").status == 200
+    assert admit(store, "event:Ev0OTHERBOT")  # first here: it was never kept
+    finish_work(slack)
+    assert mock.sent() == []

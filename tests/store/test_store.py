@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,56 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_a_write_on_a_database_another_process_locked_raises_a_store_error(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert store.engine.url.database is not None
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(StoreError, match="database is locked"):
+            admit(store, "Ev1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_writes_on_sqlites_driver_store_what_sqlalchemy_would(store: Store, clock: Clock) -> None:
+    """The store writes on SQLite's driver connection: its rows read as SQLAlchemy's own."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    ask(store, "what is a vm", "answer")
+    row = {"team_id": "", "asked_at": clock(), "surface": "mention", "user_id": "U100"}
+    row |= {"channel_id": "C100", "question": "what is a vm", "band": "answer", "score": 80.0}
+    with store.engine.begin() as connection:
+        connection.execute(store_schema.questions.insert().values(entry_id="vm-vs-docker", **row))
+        stored = connection.exec_driver_sql(
+            "SELECT team_id, asked_at, surface, user_id, channel_id, question, band, entry_id,"
+            " score FROM vmdocker_questions ORDER BY id"
+        ).all()
+    assert stored[0] == stored[1]
+    assert stored[0].asked_at == "2026-11-28 09:00:00.000000"
+
+
+def test_after_a_failed_write_the_next_ones_commit(store: Store) -> None:
+    """On SQLite a process writes through one connection: a write that failed does not spoil
+    the ones after it."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert admit(store, "Ev1")
+    assert store.engine.url.database is not None
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match="database is locked"):
+        admit(store, "Ev2")
+    holder.execute("ROLLBACK")
+    assert admit(store, "Ev2") is True
+    assert admit(store, "Ev1") is False
+    kept = holder.execute("SELECT key FROM vmdocker_inbox ORDER BY key").fetchall()
+    holder.close()
+    assert kept == [("Ev1",), ("Ev2",)]
 
 
 def test_admit_is_true_only_the_first_time(store: Store) -> None:
