@@ -77,6 +77,7 @@ RUN = uuid.uuid4().hex[:8].upper()
 REPLY_TIMEOUT = 30.0  # seconds for a scenario's last reply to reach the mock
 PEER_GOAL_RATIO = 1.5  # ack p50 and p99, ours / bare Bolt's
 CPU_GOAL_MS = 3.0  # server CPU per answered request
+YARDSTICK_STEPS = 1_000_000
 
 
 class TimedMock(MockSlack):
@@ -402,6 +403,16 @@ def compare_with_peer(
     return sides[0], sides[1], mock.arrivals()
 
 
+def python_steps_ms() -> float:
+    """CPU milliseconds for YARDSTICK_STEPS steps of a plain Python loop: how fast this machine
+    runs Python, to set CPU figures measured on different machines side by side."""
+    started = time.process_time()
+    total = 0
+    for step in range(YARDSTICK_STEPS):
+        total += step
+    return (time.process_time() - started) * 1000
+
+
 def print_comparison(
     ours: Side, peer: Side, arrivals: dict[str, float], args: argparse.Namespace
 ) -> bool:
@@ -424,6 +435,10 @@ def print_comparison(
     print(
         f"vmdocker server CPU per answered request: {cpu_ms:.2f} ms ({answered} of "
         f"{len(ours.samples)} answered; goal: {CPU_GOAL_MS} ms at most)"
+    )
+    print(
+        f"this machine: {python_steps_ms():.0f} ms of CPU for {YARDSTICK_STEPS:,} steps of a "
+        "Python loop (CPU figures from two machines compare in proportion to it)"
     )
     return (
         max(p50, p99) <= PEER_GOAL_RATIO and cpu_ms <= CPU_GOAL_MS and answered == len(ours.samples)
