@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import select
 import socket
 import ssl as tls
 import threading
@@ -88,7 +89,8 @@ def exchange(url: str, req: Request, *, timeout: float, ssl: tls.SSLContext | No
     """Send `req` over this thread's connection to the URL's host (opened on first use, with
     TCP_NODELAY) and read the response. HTTPError for a status from 400, URLError when the
     connection fails or what comes back is not HTTP, as `urlopen` raises them, so that
-    slack_sdk's retry handlers treat them alike; after a failure the next call connects anew."""
+    slack_sdk's retry handlers treat them alike; after a failure the next call connects anew,
+    as it does when the server closed the connection while it was idle."""
     parts = urlsplit(url)
     connections: dict[tuple[str, str], socket.socket] = _local.__dict__.setdefault(
         "connections", {}
@@ -97,6 +99,9 @@ def exchange(url: str, req: Request, *, timeout: float, ssl: tls.SSLContext | No
     request = _request_bytes(parts, req)
     try:
         connection = connections.get(where)
+        if connection is not None and _closed_while_idle(connection):
+            _close(connections.pop(where))
+            connection = None
         if connection is None:
             connection = connections[where] = _connect(parts, timeout, ssl)
         connection.sendall(request)
@@ -199,6 +204,13 @@ def _as_message(headers: dict[str, str]) -> Message:
     for name, value in headers.items():
         message[name] = value
     return message
+
+
+def _closed_while_idle(connection: socket.socket) -> bool:
+    """Whether the server closed a kept connection since its last response (servers close idle
+    ones): between responses there is nothing to read, so anything readable is its end."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    return bool(readable)
 
 
 def _close(connection: socket.socket | None) -> None:
