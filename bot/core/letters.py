@@ -110,9 +110,11 @@ class Letters:
         )
         return float(values.sum()), float(values @ values), gains
 
+    @lru_cache(maxsize=256)  # noqa: B019 - a question is weighed once per pass of a match
     def likelihood(self, text: str) -> np.ndarray:
         """Per entry, how likely `text`'s letters are under it, over the likeliest entry's
-        (1 for the likeliest; all 1 for a text without a known n-gram)."""
+        (1 for the likeliest; all 1 for a text without a known n-gram). Read-only: the last
+        texts weighed are remembered."""
         total = square = 0.0
         gains = np.zeros(len(self.unseen))
         for word, times in Counter(words_of(text)).items():
@@ -121,7 +123,9 @@ class Letters:
             square += times * times * squared
             gains += times * word_gains
         if not total:
-            return np.ones(len(self.unseen))
-        log_score = (self.unseen * total + gains) / math.sqrt(square)
-        relative: np.ndarray = np.exp(log_score - log_score.max())
+            relative = np.ones(len(self.unseen))
+        else:
+            log_score = (self.unseen * total + gains) / math.sqrt(square)
+            relative = np.exp(log_score - log_score.max())
+        relative.flags.writeable = False  # shared by every caller of the remembered text
         return relative
