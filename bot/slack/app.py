@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -61,12 +62,24 @@ SLACK_TIMEOUT_S = 10  # per Web API call; a stuck call fails rather than holding
 LISTENER_THREADS = 8
 
 
+class _TokenCarriedByClient(logging.Filter):
+    """Drops Bolt's warning that SLACK_BOT_TOKEN goes unused because a client was given too:
+    Bolt reads that variable itself, and the client `build_client` makes carries that token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+TOKEN_CARRIED_BY_CLIENT = _TokenCarriedByClient()
+
+
 def build_client(settings: Settings) -> WebClient:
     """The Web API client: `SLACK_API_URL`, the bot token, a timeout, connections kept open,
     and slack_sdk's retry handlers for HTTP 429 and 5xx (a dropped connection is retried by its
     default one). slack_sdk's loggers take the root logger's level (`sdk_loggers_at_root_level`):
-    call this once logging is configured."""
+    call this once logging is configured. Bolt's warning that the token goes unused is dropped."""
     sdk_loggers_at_root_level()
+    logging.getLogger("slack_bolt.App").addFilter(TOKEN_CARRIED_BY_CLIENT)
     client = KeepAliveWebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,

@@ -1,9 +1,9 @@
 """`vmdocker serve`'s first process: it binds the port, starts the web workers (uvicorn's, with
 `bot.slack.server:create_app` in each) and as many answer processes (`bot.slack.answering`),
 starts again any that dies, and stops them all on SIGTERM: the web workers first, then the
-answer processes, which drain. SIGHUP restarts the web workers and reloads the answer processes'
-knowledge. Web workers only verify, keep and ack (`bot.slack.handoff`); the answer processes run
-at a lower CPU priority, so answering never delays an ack for the cores.
+answer processes, which drain. On SIGHUP every one of them reloads the knowledge in place.
+Web workers only verify, keep and ack (`bot.slack.handoff`); the answer processes run at a
+lower CPU priority, so answering never delays an ack for the cores.
 
 This process serves no request, so it imports uvicorn and nothing of Bolt, SQLAlchemy or the
 store: each child imports what it works with, and they start the sooner. The HTTP protocol
@@ -26,6 +26,7 @@ from pathlib import Path
 from socket import socket
 
 import uvicorn
+from prometheus_client import multiprocess
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
@@ -148,6 +149,7 @@ class Supervisor(Multiprocess):
     def __init__(self, config: uvicorn.Config, sockets: list[socket], answerers: AnswerProcesses):
         super().__init__(config, sockets)
         self.answerers = answerers
+        self.children: set[int] = set()  # the pids seen at the last look
 
     def init_processes(self) -> None:
         """The web workers first, the answer processes once those serve: starting together,
@@ -156,15 +158,34 @@ class Supervisor(Multiprocess):
         for process in self.processes:
             process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit)
         self.answerers.start()
+        self.forget_the_gone()  # nothing is gone yet: this notes who is here
 
     def keep_subprocess_alive(self) -> None:
         super().keep_subprocess_alive()
         if not self.should_exit.is_set():
             self.answerers.keep_alive()
+        self.forget_the_gone()
+
+    def forget_the_gone(self) -> None:
+        """Drop the per-process gauges of children gone since the last look (died, or replaced
+        on SIGHUP), as prometheus_client asks of the parent: else /metrics lists them forever."""
+        children = {process.pid for process in self.processes} | {
+            process.pid for process in self.answerers.processes
+        }
+        for pid in self.children - children:
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        self.children = {pid for pid in children if pid is not None}
 
     def handle_hup(self) -> None:
+        """Every child reloads the knowledge in place (`reload_on_hangup`). uvicorn would
+        restart the web workers instead, closing the connections they had accepted but not
+        yet read: a slash command sent then would fail."""
+        log.info("SIGHUP: every worker reloads the knowledge")
+        for pid in (process.pid for process in self.processes):
+            if pid is not None:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
         self.answerers.signal(signal.SIGHUP)
-        super().handle_hup()
 
     def join_all(self) -> None:
         super().join_all()  # no web worker takes requests any more: the answerers may drain

@@ -7,6 +7,9 @@ PROMETHEUS_MULTIPROC_DIR (`serve` sets one up) and `/metrics` in any of them sum
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -18,6 +21,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -49,24 +54,57 @@ INBOX_DEPTH = Gauge(
 STORE_ERRORS = Counter("vmdocker_store_errors_total", "Store operations that failed", ["what"])
 KNOWLEDGE_ENTRIES = Gauge(
     "vmdocker_knowledge_entries",
-    "Entries in the knowledge serving, and its version",
+    "Entries in the knowledge a process serves, by version (0: a version it served before)",
     ["version"],
     multiprocess_mode="liveall",
 )
 
 
+class MetricFiles(Collector):
+    """What every process wrote to the multiprocess folder, summed as prometheus_client's
+    MultiProcessCollector sums it, passing over files still empty. A process creates its file
+    before it sizes it: a scrape in that instant would fail whole, and every scrape after it
+    when the process died then (prometheus/client_python#1199)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            return self._merge()
+        except FileNotFoundError:  # a gone process's gauges, removed after the listing
+            return self._merge()
+
+    def _merge(self) -> Iterable[Metric]:
+        files = []
+        for path in self.folder.glob("*.db"):
+            with suppress(FileNotFoundError):
+                if path.stat().st_size:
+                    files.append(str(path))
+        merged: Iterable[Metric] = multiprocess.MultiProcessCollector.merge(  # type: ignore[no-untyped-call]
+            files, accumulate=True
+        )
+        return merged
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics of this process, or of every worker when they share a multiprocess dir."""
-    if os.environ.get(MULTIPROC_DIR):
+    if folder := os.environ.get(MULTIPROC_DIR):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(MetricFiles(Path(folder)))
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
+_versions_served: set[str] = set()  # by this process, since it started
+
+
 def knowledge_loaded(entries: int, version: str) -> None:
-    """Say which knowledge serves now: its entry count under its version label."""
-    KNOWLEDGE_ENTRIES.clear()
+    """Say which knowledge serves now: its entry count under its version label. The versions
+    this process served before read 0 from now on, since multiprocess mode cannot drop a label."""
+    for before in _versions_served - {version}:
+        KNOWLEDGE_ENTRIES.labels(version=before).set(0)
+    _versions_served.add(version)
     KNOWLEDGE_ENTRIES.labels(version=version).set(entries)
 
 

@@ -424,7 +424,7 @@ def create_app() -> HttpApp:
     settings = load_settings()
     configure_logging(settings)
     http_app = build_http_app(settings, answer_dir=Path(answer_dir) if answer_dir else None)
-    reload_on_hangup(http_app.serving, settings)  # with workers, uvicorn's parent restarts them
+    reload_on_hangup(http_app.serving, settings)  # serve's parent passes SIGHUP on to each worker
     start_jobs(http_app.serving, http_app.readiness.client)
     freeze_long_lived_objects()
     return http_app

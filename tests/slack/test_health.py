@@ -1,10 +1,13 @@
 """Socket Mode's health port (`serve_probes`): /healthz, /readyz and /metrics mean what they
-mean on `vmdocker serve`'s port; anything else is refused."""
+mean on `vmdocker serve`'s port; anything else is refused. /metrics of several processes."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +21,9 @@ from slack_sdk import WebClient
 from bot.core.answers import Answers
 from bot.slack.app import open_store_for, serving_for
 from bot.slack.health import Readiness, serve_probes
+from bot.slack.launch import MULTIPROC_DIR
+from bot.slack.metrics import exposition
+from tests.conftest import ROOT
 from tests.support import Failure, MockSlack
 from tests.support.cli import vmdocker
 from tests.support.harness import harness_settings
@@ -101,3 +107,18 @@ def test_socket_mode_stops_with_one_line_when_the_health_port_is_taken(
     assert result.returncode == 2
     assert "configuration error: HEALTH_PORT: cannot listen on 127.0.0.1:" in result.stderr
     assert not mock.calls_to("apps.connections.open")  # it never connected
+
+
+def test_metrics_of_several_processes_pass_over_a_file_left_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed as it created its metrics file leaves it empty for good
+    (prometheus/client_python#1199): every scrape would fail; the other processes' figures
+    still come."""
+    env = {**os.environ, MULTIPROC_DIR: str(tmp_path), "PYTHONPATH": str(ROOT)}
+    asked = "from bot.slack.metrics import QUESTIONS; QUESTIONS.labels('command', 'answered').inc()"
+    subprocess.run([sys.executable, "-c", asked], env=env, check=True)
+    (tmp_path / "counter_4194303.db").touch()
+    monkeypatch.setenv(MULTIPROC_DIR, str(tmp_path))
+    text = exposition()[0].decode()
+    assert 'vmdocker_questions_total{band="answered",surface="command"} 1.0' in text

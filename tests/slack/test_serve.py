@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import time
 import urllib.request
@@ -13,9 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.answers import Answers
 from bot.slack.server import AcksFirst, ListenerExecutor
+from tests.conftest import KNOWLEDGE
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
 from tests.support.harness import wait_until
 from tests.support.mock_api import Install
@@ -243,4 +246,70 @@ def test_an_answer_process_killed_is_replaced_and_its_work_taken_over(
         release.set()  # what the killed process was sending reaches Slack all the same
         wait_until(lambda: "was answered before a worker stopped" in log.read_text(), WAIT)
         assert len(answer_processes()) == 1 and first not in answer_processes()
+        # /metrics forgets the killed process's gauges
+        wait_until(lambda: first not in knowledge_served(server), WAIT)
+        assert answer_processes()[0] in knowledge_served(server)
     assert len(mock.deliveries_to("C0KILLED01", WAIT)) == 1
+
+
+def knowledge_served(served: Served) -> dict[str, str]:
+    """From /metrics: the knowledge version each process serves, by pid."""
+    status, text = served.get("/metrics")
+    assert status == 200 and isinstance(text, str)
+    [family] = [
+        f for f in text_string_to_metric_families(text) if f.name == "vmdocker_knowledge_entries"
+    ]
+    return {s.labels["pid"]: s.labels["version"] for s in family.samples if s.value > 0}
+
+
+def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """An edit, then SIGHUP to serve: every worker reloads in place (none is restarted, so no
+    connection is dropped), the next answer has the edit, and /metrics shows each at the new
+    version (the old one at 0). No warning of a library reaches the log."""
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    env = serve_env(
+        mock.api_url,
+        SIGNING_SECRET,
+        f"sqlite:///{tmp_path}/store.sqlite3",
+        VMDOCKER_KNOWLEDGE_DIR=str(folder),
+        VMDOCKER_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    log = tmp_path / "serve.log"
+    with serving(env, cwd=tmp_path, workers=2, log=log) as server:
+
+        def children() -> set[str]:
+            pid = server.process.pid
+            return set(worker_processes(pid)) | set(worker_processes(pid, ANSWERING))
+
+        wait_until(lambda: len(children()) == 4 and len(knowledge_served(server)) == 4, WAIT)
+        [before] = set(knowledge_served(server).values())
+        workers = children()
+
+        entry = folder / "entries" / "start-time.md"
+        front, _, _ = entry.read_text().rpartition("---\n")
+        entry.write_text(front + "---\nEdited while serve was running.\n")
+        os.kill(server.process.pid, signal.SIGHUP)
+
+        def reloaded() -> bool:
+            served = knowledge_served(server)
+            return set(served) == workers and before not in served.values()
+
+        wait_until(reloaded, WAIT)
+        assert children() == workers
+        assert len(set(knowledge_served(server).values())) == 1
+
+        mock.reset()
+        channel = "C0RELOAD01"
+        command = Signer().command(
+            "why do containers start faster than vms",
+            response_url=mock.response_url(channel),
+            channel=channel,
+        )
+        assert command.post(server.events_url)[0] == 200
+        [reply] = mock.deliveries_to(channel, WAIT)
+        assert "Edited while serve was running." in json.dumps(reply.body)
+    output = log.read_text()
+    assert "Warning" not in output and "will be unused" not in output, output
