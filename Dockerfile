@@ -10,14 +10,19 @@ RUN python -m venv /opt/vmdocker \
  && /opt/vmdocker/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 vmdocker
+# /data is the bot's own: the default store (DATABASE_URL=sqlite:///vmdocker.sqlite3, a path
+# relative to the working directory) is created there, on a volume so it outlives the container.
+RUN useradd --create-home --uid 10001 vmdocker \
+ && mkdir /data \
+ && chown vmdocker /data
 COPY --from=build /opt/vmdocker /opt/vmdocker
 # The knowledge ships in the image; mount another folder here to serve your own edits.
 COPY knowledge /app/knowledge
 ENV PATH="/opt/vmdocker/bin:$PATH" \
     VMDOCKER_KNOWLEDGE_DIR=/app/knowledge \
     PYTHONUNBUFFERED=1
-WORKDIR /app
+VOLUME /data
+WORKDIR /data
 USER vmdocker
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

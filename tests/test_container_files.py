@@ -8,6 +8,7 @@ import re
 
 import yaml
 
+from bot.config import Settings
 from tests.conftest import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -28,6 +29,15 @@ def test_the_image_serves_as_a_non_root_user_with_a_health_check() -> None:
     assert "/healthz" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
     assert '"vmdocker", "serve", "--host", "0.0.0.0"' in DOCKERFILE
     assert "VMDOCKER_KNOWLEDGE_DIR=/app/knowledge" in DOCKERFILE
+
+
+def test_the_default_sqlite_store_lands_in_a_folder_the_user_owns_on_a_volume() -> None:
+    """DATABASE_URL's default is a path relative to the working directory: a root-owned one
+    would leave the bot without its store ("unable to open database file")."""
+    assert Settings().database_url == "sqlite:///vmdocker.sqlite3"
+    assert re.search(r"^WORKDIR /data$", DOCKERFILE, re.MULTILINE)
+    assert re.search(r"^VOLUME /data$", DOCKERFILE, re.MULTILINE)
+    assert re.search(r"chown vmdocker /data\b", DOCKERFILE)
 
 
 def test_compose_runs_the_bot_after_postgres_is_healthy() -> None:
