@@ -28,10 +28,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
-    """The root logger at LOG_LEVEL, writing LOG_FORMAT to stderr."""
+    """The root logger at LOG_LEVEL, writing LOG_FORMAT to stderr; Python's warnings are logged
+    through it too (logger `py.warnings`), not printed beside it."""
     handler = logging.StreamHandler()
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
+    logging.captureWarnings(True)

@@ -213,6 +213,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
+        log_config=None,  # uvicorn's records go through the root logger, in LOG_FORMAT
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
         http=HeadTimeoutProtocol,

@@ -313,3 +313,23 @@ def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
         assert "Edited while serve was running." in json.dumps(reply.body)
     output = log.read_text()
     assert "Warning" not in output and "will be unused" not in output, output
+
+
+def test_log_format_json_makes_every_line_of_serve_one_json_object(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """uvicorn's own records and Python's warnings included: a log collector parses them all."""
+    env = serve_env(
+        mock.api_url,
+        SIGNING_SECRET,
+        f"sqlite:///{tmp_path}/store.sqlite3",
+        LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
+    )
+    log = tmp_path / "serve.log"
+    with serving(env, cwd=tmp_path, workers=2, log=log) as server:
+        unsigned = SignedRequest("token=forged", {"content-type": CONTENT_TYPE})
+        assert unsigned.post(server.events_url)[0] == 401
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    loggers = {record["logger"] for record in records}
+    assert {"uvicorn.error", "bot.slack.launch", "bot.slack.server"} <= loggers, loggers
