@@ -9,6 +9,7 @@ import re
 import yaml
 
 from bot.config import Settings
+from bot.slack.launch import STOP_MARGIN_S
 from tests.conftest import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -46,6 +47,8 @@ def test_compose_runs_the_bot_after_postgres_is_healthy() -> None:
     assert bot["depends_on"]["db"]["condition"] == "service_healthy"
     assert bot["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert "healthcheck" in db and "vmdocker-db" in compose["volumes"]
+    grace = Settings().drain_grace_seconds + STOP_MARGIN_S  # serve's longest stop
+    assert int(bot["stop_grace_period"].removesuffix("s")) >= grace
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
