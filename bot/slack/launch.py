@@ -203,7 +203,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     answers.mkdir()
     os.environ[ANSWER_DIR] = str(answers)
     # The children write their metrics to one folder, so /metrics in any worker sums them all.
-    if not os.environ.get(MULTIPROC_DIR):
+    # One the operator names is emptied first, as prometheus_client asks: else the last run's
+    # counts would be added to this one's, and its processes listed as if alive.
+    if folder := os.environ.get(MULTIPROC_DIR):
+        for left in Path(folder).glob("*.db"):
+            left.unlink(missing_ok=True)
+    else:
         (scratch / "metrics").mkdir()
         os.environ[MULTIPROC_DIR] = str(scratch / "metrics")
     log.info("serving Slack on http://%s:%d%s with %d worker(s)", host, port, EVENTS_PATH, workers)

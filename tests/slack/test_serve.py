@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -333,3 +335,22 @@ def test_log_format_json_makes_every_line_of_serve_one_json_object(
     records = [json.loads(line) for line in log.read_text().splitlines()]
     loggers = {record["logger"] for record in records}
     assert {"uvicorn.error", "bot.slack.launch", "bot.slack.server"} <= loggers, loggers
+
+
+def test_a_metrics_folder_the_operator_names_starts_empty(mock: MockSlack, tmp_path: Path) -> None:
+    """The last run's counts in PROMETHEUS_MULTIPROC_DIR are not added to this run's."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = serve_env(
+        mock.api_url,
+        SIGNING_SECRET,
+        f"sqlite:///{tmp_path}/store.sqlite3",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    )
+    last_run = "from bot.slack.metrics import QUESTIONS; QUESTIONS.labels('dm', 'declined').inc(7)"
+    subprocess.run([sys.executable, "-c", last_run], env=env, check=True)
+    assert list(folder.glob("*.db"))
+    with serving(env, cwd=tmp_path, log=tmp_path / "serve.log") as server:
+        status, text = server.get("/metrics")
+    assert status == 200 and "vmdocker_knowledge_entries" in str(text)
+    assert 'surface="dm"' not in str(text)
