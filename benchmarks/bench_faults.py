@@ -13,6 +13,8 @@ and counts, per mention, the answers that reached the mock:
 - kill-9-answer: `kill -9` of one of two answer processes mid-burst; serve starts a new one, and
   the answer processes take over the dead one's items when their lease (INBOX_LEASE_SECONDS)
   runs out.
+- sighup: SIGHUP three times as 60 mentions arrive, 2 workers: every process reloads the
+  knowledge while requests come in; a request refused or dropped then would be lost.
 - slow-channel: one channel's Slack calls stuck for 10 s with 20 mentions there; the delay of
   an answer in another channel.
 - huge-body: an unsigned 100 MB POST: time to the refusal, server memory and log growth.
@@ -206,6 +208,37 @@ def kill_9(mock: MockSlack, scratch: Path, *, kind: bytes, name: str, tag: str) 
     return tally(f"{name} (1 of 2)", mock, threads, set(channels), figure)
 
 
+def sighup(mock: MockSlack, scratch: Path) -> Row:
+    """SIGHUP three times, 0.1 s apart, while 60 mentions are sent and answered."""
+    mock.reset()
+    mock.latency = 0.2
+    channels = [f"C{RUN}HUP{n:03d}" for n in range(60)]
+    env = serve_env(
+        mock.api_url, SIGNING_SECRET, f"sqlite:///{scratch}/sighup.sqlite3", LOG_LEVEL="INFO"
+    )
+    log = scratch / "sighup.log"
+    with serving(env, cwd=scratch, workers=2, log=log) as server:
+
+        def hang_up() -> None:
+            for _ in range(3):
+                time.sleep(0.1)
+                server.process.send_signal(signal.SIGHUP)
+
+        hangups = threading.Thread(target=hang_up)
+        hangups.start()
+        threads = send_mentions(server.events_url, channels, "HUP")
+        hangups.join()
+        took = wait_for_answers(mock, threads, set(channels), WAIT)
+        time.sleep(1.0)
+    mock.latency = 0.0
+    text = log.read_text()
+    reloads = text.count("knowledge reloaded")
+    died = len(re.findall(r"answer process \d+ exited|Child process \[\d+\] died", text))
+    answered = "not all answered" if took is None else f"all answered in {took:.1f} s"
+    figure = f"{answered}; {reloads} reloads, {died} process(es) died"
+    return tally("sighup x3 (2 workers)", mock, threads, set(channels), figure)
+
+
 def slow_channel(mock: MockSlack, scratch: Path) -> Row:
     mock.reset()
     slow = f"C{RUN}SLOW"
@@ -386,7 +419,7 @@ def main() -> None:
     parser.add_argument(
         "--scenarios",
         default=(
-            "sigterm-1w,sigterm-2w,sigterm-short-grace,kill-9,kill-9-answer,slow-channel,"
+            "sigterm-1w,sigterm-2w,sigterm-short-grace,kill-9,kill-9-answer,sighup,slow-channel,"
             "huge-body,pg-outage,pg-lock"
         ),
     )
@@ -411,6 +444,7 @@ def main() -> None:
             "kill-9-answer": lambda: kill_9(
                 mock, scratch, kind=b"bot.slack.answering", name="kill-9-answer", tag="ANS"
             ),
+            "sighup": lambda: sighup(mock, scratch),
             "slow-channel": lambda: slow_channel(mock, scratch),
             "huge-body": lambda: huge_body(mock, scratch),
             "pg-outage": lambda: pg_outage(mock, scratch, args.postgres),

@@ -163,7 +163,8 @@ def freeze_long_lived_objects() -> None:
 
 def reload_on_hangup(serving: Serving, settings: Settings) -> None:
     """SIGHUP reloads the knowledge in this process, off the signal handler; only a valid
-    knowledge base replaces the one serving (`Serving.reload`), and is frozen like the first."""
+    knowledge base replaces the one serving (`Serving.reload`), and is frozen like the first.
+    A SIGHUP held back while this process started (`vmdocker serve` blocks it) comes now."""
 
     def reload_and_freeze() -> None:
         if serving.reload(lambda: load_answers(settings)):
@@ -173,6 +174,7 @@ def reload_on_hangup(serving: Serving, settings: Settings) -> None:
         threading.Thread(target=reload_and_freeze, name="reload").start()
 
     signal.signal(signal.SIGHUP, reload)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
 
 def inbox_for(

@@ -21,7 +21,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from socket import socket
 
@@ -97,6 +98,18 @@ def die_with_parent() -> None:
         os._exit(1)  # the serve process died before the line above
 
 
+@contextmanager
+def hangups_held() -> Iterator[None]:
+    """SIGHUP blocked while children start: they inherit the block and lift it once they
+    handle the signal (`reload_on_hangup`), so one sent meanwhile has them reload then rather
+    than kill them, SIGHUP's default. This process's own waits until the block is lifted."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
+
+
 class AnswerProcesses:
     """The answer processes: started at a lower priority, started again when one dies (its
     socket removed, its items left to the others' sweeps), stopped after the web workers."""
@@ -111,7 +124,8 @@ class AnswerProcesses:
         self.processes = [self._spawn() for _ in range(self.count)]
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(ANSWER_PROCESS)
+        with hangups_held():
+            process = subprocess.Popen(ANSWER_PROCESS)
         with suppress(OSError):  # exited already: keep_alive will see it
             os.setpriority(os.PRIO_PROCESS, process.pid, ANSWER_NICENESS)
         return process
@@ -154,14 +168,16 @@ class Supervisor(Multiprocess):
     def init_processes(self) -> None:
         """The web workers first, the answer processes once those serve: starting together,
         they would take cores from the web workers on their way to ready."""
-        super().init_processes()
+        with hangups_held():
+            super().init_processes()
         for process in self.processes:
             process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit)
         self.answerers.start()
         self.forget_the_gone()  # nothing is gone yet: this notes who is here
 
     def keep_subprocess_alive(self) -> None:
-        super().keep_subprocess_alive()
+        with hangups_held():
+            super().keep_subprocess_alive()
         if not self.should_exit.is_set():
             self.answerers.keep_alive()
         self.forget_the_gone()

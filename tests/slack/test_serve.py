@@ -19,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.answers import Answers
+from bot.slack.launch import ANSWER_DIR, SERVE_PID, AnswerProcesses
 from bot.slack.server import AcksFirst, ListenerExecutor
 from tests.conftest import KNOWLEDGE
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
@@ -354,3 +355,31 @@ def test_a_metrics_folder_the_operator_names_starts_empty(mock: MockSlack, tmp_p
         status, text = server.get("/metrics")
     assert status == 200 and "vmdocker_knowledge_entries" in str(text)
     assert 'surface="dm"' not in str(text)
+
+
+def test_a_sighup_as_an_answer_process_starts_reloads_it_once_up_rather_than_killing_it(
+    mock: MockSlack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """SIGHUP's default is to end a process: one sent before the answer process handles it
+    (it loads for a while first) waits, and reloads the knowledge once it is handled."""
+    env = serve_env(
+        mock.api_url, SIGNING_SECRET, f"sqlite:///{tmp_path}/store.sqlite3", LOG_LEVEL="INFO"
+    )
+    for name, value in {**env, ANSWER_DIR: str(tmp_path), SERVE_PID: str(os.getpid())}.items():
+        monkeypatch.setenv(name, value)
+    answerers = AnswerProcesses(1, tmp_path, drain_grace=1)
+    answerers.start()
+    answerers.signal(signal.SIGHUP)  # well before it has loaded anything
+    [process] = answerers.processes
+    logged: list[str] = []
+
+    def reloaded_or_ended() -> bool:
+        logged.append(capfd.readouterr().err)
+        return "knowledge reloaded" in "".join(logged) or process.poll() is not None
+
+    wait_until(reloaded_or_ended, WAIT)
+    assert process.poll() is None, process.returncode  # -1: ended by the SIGHUP
+    answerers.stop()
