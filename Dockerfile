@@ -10,9 +10,13 @@ RUN python -m venv /opt/vmdocker \
  && /opt/vmdocker/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
+# DejaVu is the diagrams' font (bot/render/images.py); slim has no fonts.
 # /data is the bot's own: the default store (DATABASE_URL=sqlite:///vmdocker.sqlite3, a path
 # relative to the working directory) is created there, on a volume so it outlives the container.
-RUN useradd --create-home --uid 10001 vmdocker \
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 vmdocker \
  && mkdir /data \
  && chown vmdocker /data
 COPY --from=build /opt/vmdocker /opt/vmdocker

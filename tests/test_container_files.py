@@ -5,10 +5,12 @@ interfaces with a health check, and compose waits for PostgreSQL."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import yaml
 
 from bot.config import Settings
+from bot.render.images import FONT_DIRS
 from bot.slack.launch import STOP_MARGIN_S
 from tests.conftest import ROOT
 
@@ -39,6 +41,13 @@ def test_the_default_sqlite_store_lands_in_a_folder_the_user_owns_on_a_volume() 
     assert re.search(r"^WORKDIR /data$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^VOLUME /data$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"chown vmdocker /data\b", DOCKERFILE)
+
+
+def test_the_image_has_the_diagrams_font() -> None:
+    """Without it the diagrams fall back to Pillow's own font, in one weight."""
+    served = DOCKERFILE.rsplit("\nFROM ", 1)[1]
+    assert "fonts-dejavu-core" in served
+    assert Path("/usr/share/fonts/truetype/dejavu") in FONT_DIRS  # where Debian's package puts it
 
 
 def test_compose_runs_the_bot_after_postgres_is_healthy() -> None:

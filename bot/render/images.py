@@ -66,7 +66,7 @@ PALETTE: dict[LayerKind, Palette] = {
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Rect = tuple[float, float, float, float]
 
-_FONT_DIRS = (
+FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
@@ -78,7 +78,7 @@ _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))
 def font(size: int, *, bold: bool = True) -> Font:
     """DejaVu Sans when the system has it, else the TrueType font bundled with Pillow."""
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in _FONT_DIRS:
+    for folder in FONT_DIRS:
         if (folder / name).is_file():
             return ImageFont.truetype(str(folder / name), size)
     return ImageFont.load_default(size=size)

@@ -158,7 +158,7 @@ def test_png_draws_with_pillows_own_font_when_the_system_has_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A fresh machine with only PyPI packages has no DejaVu: Pillow's bundled font is used."""
-    monkeypatch.setattr(images, "_FONT_DIRS", ())
+    monkeypatch.setattr(images, "FONT_DIRS", ())
     images.font.cache_clear()
     try:
         face = images.font(30)
