@@ -270,7 +270,8 @@ def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
 ) -> None:
     """An edit, then SIGHUP to serve: every worker reloads in place (none is restarted, so no
     connection is dropped), the next answer has the edit, and /metrics shows each at the new
-    version (the old one at 0). No warning of a library reaches the log."""
+    version (the old one at 0). A broken edit then is refused in one log line naming the file,
+    and the edit before it goes on serving. No warning of a library reaches the log."""
     folder = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
     env = serve_env(
@@ -304,17 +305,26 @@ def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
         assert children() == workers
         assert len(set(knowledge_served(server).values())) == 1
 
-        mock.reset()
-        channel = "C0RELOAD01"
-        command = Signer().command(
-            "why do containers start faster than vms",
-            response_url=mock.response_url(channel),
-            channel=channel,
-        )
-        assert command.post(server.events_url)[0] == 200
-        [reply] = mock.deliveries_to(channel, WAIT)
-        assert "Edited while serve was running." in json.dumps(reply.body)
+        def answer_in(channel: str) -> str:
+            mock.reset()
+            command = Signer().command(
+                "why do containers start faster than vms",
+                response_url=mock.response_url(channel),
+                channel=channel,
+            )
+            assert command.post(server.events_url)[0] == 200
+            [reply] = mock.deliveries_to(channel, WAIT)
+            return json.dumps(reply.body)
+
+        assert "Edited while serve was running." in answer_in("C0RELOAD01")
+
+        (folder / "entries" / "broken.md").write_text("---\nid: Not A Slug\n---\n")
+        os.kill(server.process.pid, signal.SIGHUP)
+        wait_until(lambda: "reload refused" in log.read_text(), WAIT)
+        assert "Edited while serve was running." in answer_in("C0RELOAD02")
     output = log.read_text()
+    [refused] = [line for line in output.splitlines() if "reload refused" in line]
+    assert "broken.md" in refused
     assert "Warning" not in output and "will be unused" not in output, output
 
 
