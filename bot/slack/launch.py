@@ -6,8 +6,9 @@ once this process has found it valid. Web workers only verify, keep and ack
 (`bot.slack.handoff`); the answer processes run at a lower CPU priority, so answering never
 delays an ack for the cores.
 
-This process serves no request, so it imports uvicorn and nothing of Bolt, SQLAlchemy or the
-store: each child imports what it works with, and they start the sooner. The HTTP protocol
+This process serves no request, so it imports uvicorn and the knowledge loader (the command
+line has checked the knowledge with it already), and nothing of Bolt, SQLAlchemy or the store:
+each child imports what it works with, and they start the sooner. The HTTP protocol
 the workers run is here too, so this process can name it without importing the app.
 """
 
@@ -33,6 +34,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from bot.config import Settings
+from bot.core.knowledge import KnowledgeError, load_knowledge
 
 APP_FACTORY = "bot.slack.server:create_app"
 EVENTS_PATH = "/slack/events"  # where Slack posts events, commands and interactivity
@@ -205,9 +207,6 @@ class Supervisor(Multiprocess):
         has found it valid: a broken edit is refused here, in one log line naming each problem,
         and every child goes on serving what it has. uvicorn would restart the web workers
         instead, closing the connections they had accepted but not yet read."""
-        # Imported here, not at start: this process would take 70 ms longer to start the workers.
-        from bot.core.knowledge import KnowledgeError, load_knowledge
-
         try:
             load_knowledge(self.knowledge)
         except KnowledgeError as error:
