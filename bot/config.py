@@ -72,6 +72,9 @@ class Settings(BaseModel):
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, alias="VMDOCKER_KNOWLEDGE_DIR")
     # Answers made from the knowledge, kept between starts (bot.core.prepared); None: not kept.
     cache_dir: Path | None = Field(default_factory=default_cache_dir, alias="VMDOCKER_CACHE_DIR")
+    # Look at the knowledge files every so many seconds and reload them once an edit has
+    # settled, as on SIGHUP; 0: only SIGHUP reloads.
+    knowledge_watch_seconds: float = Field(default=0, ge=0, le=3600)
     match_answer_threshold: float = Field(default=ANSWER_THRESHOLD, ge=0, le=100)
     match_suggest_threshold: float = Field(default=SUGGEST_THRESHOLD, ge=0, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -66,6 +66,29 @@ def knowledge_version(folder: Path) -> str:
     return knowledge_digest(folder)[:12]
 
 
+class KnowledgeWatch:
+    """Says when the knowledge files have changed since the knowledge serving was loaded, and
+    then stayed the same from one look to the next: a file still being saved is not taken."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.loaded = self.seen = knowledge_digest(folder)
+
+    def settled_change(self) -> bool:
+        """Look at the files: True once for each edit, when it has settled."""
+        digest = knowledge_digest(self.folder)
+        settled = digest == self.seen and digest != self.loaded
+        self.seen = digest
+        if settled:
+            self.loaded = digest
+        return settled
+
+    def reloaded(self) -> None:
+        """The knowledge was loaded again for another reason (SIGHUP): what is there now is
+        what serves."""
+        self.loaded = self.seen = knowledge_digest(self.folder)
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")

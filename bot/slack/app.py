@@ -36,6 +36,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.core.answers import Answers
+from bot.core.knowledge import KnowledgeWatch
 from bot.core.prepared import prepared_answers
 from bot.slack import listeners
 from bot.slack.delivery import describe_api_error
@@ -161,17 +162,27 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def reload_on_hangup(serving: Serving, settings: Settings) -> None:
-    """SIGHUP reloads the knowledge in this process, off the signal handler; only a valid
-    knowledge base replaces the one serving (`Serving.reload`), and is frozen like the first.
-    A SIGHUP held back while this process started (`vmdocker serve` blocks it) comes now."""
+def reload_knowledge(serving: Serving, settings: Settings) -> None:
+    """Load the knowledge again: only a valid knowledge base replaces the one serving
+    (`Serving.reload`), and is frozen like the first."""
+    if serving.reload(lambda: load_answers(settings)):
+        freeze_long_lived_objects()
 
-    def reload_and_freeze() -> None:
-        if serving.reload(lambda: load_answers(settings)):
-            freeze_long_lived_objects()
+
+def reload_on_hangup(
+    serving: Serving, settings: Settings, watch: KnowledgeWatch | None = None
+) -> None:
+    """SIGHUP reloads the knowledge in this process, off the signal handler (and tells `watch`,
+    if any, that what is there now serves). A SIGHUP held back while this process started
+    (`vmdocker serve` blocks it) comes now."""
+
+    def reload_and_note() -> None:
+        if watch is not None:
+            watch.reloaded()
+        reload_knowledge(serving, settings)
 
     def reload(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=reload_and_freeze, name="reload").start()
+        threading.Thread(target=reload_and_note, name="reload").start()
 
     signal.signal(signal.SIGHUP, reload)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})

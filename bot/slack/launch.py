@@ -1,10 +1,10 @@
 """`vmdocker serve`'s first process: it binds the port, starts the web workers (uvicorn's, with
 `bot.slack.server:create_app` in each) and as many answer processes (`bot.slack.answering`),
 starts again any that dies, and stops them all on SIGTERM: the web workers first, then the
-answer processes, which drain. On SIGHUP every one of them reloads the knowledge in place,
-once this process has found it valid. Web workers only verify, keep and ack
-(`bot.slack.handoff`); the answer processes run at a lower CPU priority, so answering never
-delays an ack for the cores.
+answer processes, which drain. On SIGHUP (or an edit, with KNOWLEDGE_WATCH_SECONDS) every one
+of them reloads the knowledge in place, once this process has found it valid. Web workers only
+verify, keep and ack (`bot.slack.handoff`); the answer processes run at a lower CPU priority,
+so answering never delays an ack for the cores.
 
 This process serves no request, so it imports uvicorn and the knowledge loader (the command
 line has checked the knowledge with it already), and nothing of Bolt, SQLAlchemy or the store:
@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -34,7 +35,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from bot.config import Settings
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeError, KnowledgeWatch, load_knowledge
 
 APP_FACTORY = "bot.slack.server:create_app"
 EVENTS_PATH = "/slack/events"  # where Slack posts events, commands and interactivity
@@ -169,11 +170,15 @@ class Supervisor(Multiprocess):
         sockets: list[socket],
         answerers: AnswerProcesses,
         knowledge: Path,
+        watch_every: float = 0,
     ) -> None:
         super().__init__(config, sockets)
         self.answerers = answerers
         self.knowledge = knowledge
         self.children: set[int] = set()  # the pids seen at the last look
+        self.watch = KnowledgeWatch(knowledge) if watch_every else None
+        self.watch_every = watch_every
+        self.next_look = time.monotonic() + watch_every
 
     def init_processes(self) -> None:
         """The web workers first, the answer processes once those serve: starting together,
@@ -191,10 +196,11 @@ class Supervisor(Multiprocess):
         if not self.should_exit.is_set():
             self.answerers.keep_alive()
         self.forget_the_gone()
+        self.look_at_the_knowledge()
 
     def forget_the_gone(self) -> None:
-        """Drop the per-process gauges of children gone since the last look (died, or replaced
-        on SIGHUP), as prometheus_client asks of the parent: else /metrics lists them forever."""
+        """Drop the per-process gauges of children gone since the last look (died and started
+        again), as prometheus_client asks of the parent: else /metrics lists them forever."""
         children = {process.pid for process in self.processes} | {
             process.pid for process in self.answerers.processes
         }
@@ -202,7 +208,21 @@ class Supervisor(Multiprocess):
             multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
         self.children = {pid for pid in children if pid is not None}
 
+    def look_at_the_knowledge(self) -> None:
+        """With KNOWLEDGE_WATCH_SECONDS, reload as on SIGHUP once an edit has settled."""
+        if self.watch is None or time.monotonic() < self.next_look:
+            return
+        self.next_look = time.monotonic() + self.watch_every
+        if self.watch.settled_change():
+            log.info("the knowledge files changed")
+            self.reload_everywhere()
+
     def handle_hup(self) -> None:
+        if self.watch is not None:
+            self.watch.reloaded()
+        self.reload_everywhere()
+
+    def reload_everywhere(self) -> None:
         """Every child reloads the knowledge in place (`reload_on_hangup`), once this process
         has found it valid: a broken edit is refused here, in one log line naming each problem,
         and every child goes on serving what it has. uvicorn would restart the web workers
@@ -216,7 +236,7 @@ class Supervisor(Multiprocess):
                 "; ".join(error.problems),
             )
             return
-        log.info("SIGHUP: every worker reloads the knowledge")
+        log.info("every worker reloads the knowledge")
         for pid in (process.pid for process in self.processes):
             if pid is not None:
                 with suppress(ProcessLookupError):
@@ -262,6 +282,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     )
     try:
         answerers = AnswerProcesses(workers, answers, settings.drain_grace_seconds)
-        Supervisor(config, [config.bind_socket()], answerers, knowledge).run()
+        watch = settings.knowledge_watch_seconds
+        Supervisor(config, [config.bind_socket()], answerers, knowledge, watch).run()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -20,19 +20,21 @@ from slack_sdk import WebClient
 
 from bot.config import Settings, SettingsError
 from bot.core.answers import Answers
+from bot.core.knowledge import KnowledgeWatch
 from bot.slack.app import (
     build_app,
     build_client,
     freeze_long_lived_objects,
     inbox_for,
     open_store_for,
+    reload_knowledge,
     reload_on_hangup,
     serving_for,
 )
 from bot.slack.deps import Serving
 from bot.slack.health import Readiness, serve_probes
 from bot.slack.inbox import Inbox
-from bot.slack.jobs import start_jobs
+from bot.slack.jobs import Periodic, start_jobs
 from bot.store.resilient import ResilientStore
 
 log = logging.getLogger(__name__)
@@ -66,14 +68,25 @@ def start_probes(
         raise SettingsError(f"HEALTH_PORT: cannot listen on {where}: {error.strerror}") from None
 
 
+def watch_the_knowledge(watch: KnowledgeWatch, serving: Serving, settings: Settings) -> Periodic:
+    """Look at the knowledge files every KNOWLEDGE_WATCH_SECONDS; reload once an edit settled."""
+
+    def look() -> None:
+        if watch.settled_change():
+            log.info("the knowledge files changed")
+            reload_knowledge(serving, settings)
+
+    return Periodic("knowledge watch", settings.knowledge_watch_seconds, look).start()
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 def run_socket_mode(settings: Settings, answers: Answers) -> None:
     """Connect and serve until Ctrl-C or SIGTERM (a process manager's stop), then disconnect and
-    drain the inbox. SIGHUP reloads the knowledge; HEALTH_PORT, when set, answers the health
-    probes."""
+    drain the inbox. SIGHUP reloads the knowledge, as does an edit with KNOWLEDGE_WATCH_SECONDS;
+    HEALTH_PORT, when set, answers the health probes."""
     store = open_store_for(settings)
     client = build_client(settings)
     serving = serving_for(settings, answers, store)
@@ -81,8 +94,11 @@ def run_socket_mode(settings: Settings, answers: Answers) -> None:
     handler = socket_mode_handler(settings, answers, serving, client, inbox)
     probes = start_probes(settings, serving, store, client)
     signal.signal(signal.SIGTERM, _interrupt)
-    reload_on_hangup(serving, settings)
+    watch = KnowledgeWatch(settings.knowledge_dir) if settings.knowledge_watch_seconds else None
+    reload_on_hangup(serving, settings, watch)
     start_jobs(serving, client)
+    if watch is not None:
+        watch_the_knowledge(watch, serving, settings)
     freeze_long_lived_objects()
     log.info("connecting to Slack in Socket Mode")
     inbox.start()

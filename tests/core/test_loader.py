@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeError, KnowledgeWatch, load_knowledge
 from tests.conftest import KNOWLEDGE
 
 GOOD_ENTRY = """---
@@ -112,3 +112,18 @@ def test_an_entry_without_sources_is_refused(tmp_path: Path) -> None:
     problems = "\n".join(error.value.problems)
     assert "bare.md: sources: Field required" in problems
     assert "bad.md: sources.0:" in problems
+
+
+def test_a_watch_tells_each_edit_once_when_two_looks_see_it_the_same(folder: Path) -> None:
+    watch = KnowledgeWatch(folder)
+    assert not watch.settled_change()  # nothing edited
+    entry = folder / "entries" / "start-time.md"
+    entry.write_text(entry.read_text() + "\nOne more line.\n")
+    assert not watch.settled_change()  # maybe still being saved
+    entry.write_text(entry.read_text() + "And another.\n")
+    assert not watch.settled_change()  # it was: changed again since the last look
+    assert watch.settled_change()  # the same two looks in a row: take it
+    assert not watch.settled_change()  # told once
+    (folder / "entries" / "new.md").write_text("---\n")
+    watch.reloaded()  # SIGHUP loaded it already
+    assert not watch.settled_change()

@@ -1,5 +1,6 @@
-"""Knowledge reload (SIGHUP): a valid edit is answered at once without a restart; a broken one
-leaves the old answers serving, with one log line naming the file."""
+"""Knowledge reload (SIGHUP, or an edit seen by KNOWLEDGE_WATCH_SECONDS): a valid edit is answered
+at once without a restart; a broken one leaves the old answers serving, with one log line naming
+the file."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.knowledge import KnowledgeWatch
 from bot.slack.app import build_app, load_answers, reload_on_hangup, serving_for
+from bot.slack.socket_mode import watch_the_knowledge
 from tests.conftest import KNOWLEDGE
 from tests.support import RESPONSE_URL, MockSlack
 from tests.support.harness import Harness, harness_settings, wait_until
@@ -72,4 +75,22 @@ def test_sighup_serves_a_valid_edit_and_keeps_the_old_one_for_a_broken_edit(
         assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
     finally:
         signal.signal(signal.SIGHUP, previous)
+        gc.unfreeze()
+
+
+def test_a_watched_knowledge_folder_is_reloaded_after_an_edit_without_a_signal(
+    mock: MockSlack, edited: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """KNOWLEDGE_WATCH_SECONDS, as `vmdocker run` (Socket Mode) sets it up."""
+    settings = harness_settings(mock, VMDOCKER_KNOWLEDGE_DIR=edited, KNOWLEDGE_WATCH_SECONDS="0.05")
+    serving = serving_for(settings, load_answers(settings))
+    slack = Harness(mock, build_app(settings, serving=serving))
+    caplog.set_level(logging.INFO, logger="bot.slack")
+    job = watch_the_knowledge(KnowledgeWatch(edited), serving, settings)
+    try:
+        edit_answer(edited, NEW_TEXT)
+        wait_until(lambda: "knowledge reloaded" in caplog.text)
+        assert NEW_TEXT in answer_to(slack, "why do containers start faster than vms")
+    finally:
+        job.stop()
         gc.unfreeze()

@@ -393,3 +393,37 @@ def test_a_sighup_as_an_answer_process_starts_reloads_it_once_up_rather_than_kil
     wait_until(reloaded_or_ended, WAIT)
     assert process.poll() is None, process.returncode  # -1: ended by the SIGHUP
     answerers.stop()
+
+
+def test_serve_watching_the_knowledge_reloads_an_edit_and_refuses_a_broken_one_once(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    env = serve_env(
+        mock.api_url,
+        SIGNING_SECRET,
+        f"sqlite:///{tmp_path}/store.sqlite3",
+        VMDOCKER_KNOWLEDGE_DIR=str(folder),
+        VMDOCKER_CACHE_DIR=str(tmp_path / "cache"),
+        KNOWLEDGE_WATCH_SECONDS="0.1",
+        LOG_LEVEL="INFO",
+    )
+    log = tmp_path / "serve.log"
+    with serving(env, cwd=tmp_path, workers=1, log=log) as server:
+        wait_until(lambda: len(knowledge_served(server)) == 2, WAIT)  # a web worker, an answerer
+        [before] = set(knowledge_served(server).values())
+        entry = folder / "entries" / "start-time.md"
+        front, _, _ = entry.read_text().rpartition("---\n")
+        entry.write_text(front + "---\nEdited and watched.\n")
+        wait_until(lambda: before not in knowledge_served(server).values(), WAIT)
+        wait_until(lambda: len(set(knowledge_served(server).values())) == 1, WAIT)
+
+        broken = folder / "entries" / "broken.md"
+        broken.write_text("---\nid: Not A Slug\n---\n")
+        wait_until(lambda: "reload refused" in log.read_text(), WAIT)
+        broken.unlink()  # the knowledge as it was: the watch reloads that too
+        wait_until(lambda: log.read_text().count("every worker reloads") == 2, WAIT)
+        assert set(knowledge_served(server).values()) != {before}
+    refusals = [line for line in log.read_text().splitlines() if "reload refused" in line]
+    assert len(refusals) == 1 and "broken.md" in refusals[0]
