@@ -52,12 +52,16 @@ def _describe(path: Path, error: ValidationError, prefix: str = "") -> list[str]
 
 
 def knowledge_digest(folder: Path) -> str:
-    """The SHA-256 of every knowledge file's name and bytes: equal digests, equal content."""
+    """The SHA-256 of every knowledge file's name and bytes (or why it cannot be read): equal
+    digests, equal content."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in (".md", ".yaml"):
+        if path.suffix in (".md", ".yaml"):
             digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
+            try:
+                digest.update(path.read_bytes())
+            except OSError as error:  # loading it will say so; the digest only has to differ
+                digest.update(f"unreadable: {error.strerror}".encode())
     return digest.hexdigest()
 
 
@@ -94,6 +98,8 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise KnowledgeError([f"{path}: not UTF-8 text ({error.reason})"]) from None
+    except OSError as error:  # a link to nowhere, a folder named .md, no permission
+        raise KnowledgeError([f"{path}: cannot be read ({error.strerror})"]) from None
 
 
 def _parse_yaml(text: str, where: str) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.knowledge import KnowledgeError, KnowledgeWatch, load_knowledge
+from bot.core.knowledge import KnowledgeError, KnowledgeWatch, knowledge_digest, load_knowledge
 from tests.conftest import KNOWLEDGE
 
 GOOD_ENTRY = """---
@@ -127,3 +127,13 @@ def test_a_watch_tells_each_edit_once_when_two_looks_see_it_the_same(folder: Pat
     (folder / "entries" / "new.md").write_text("---\n")
     watch.reloaded()  # SIGHUP loaded it already
     assert not watch.settled_change()
+
+
+def test_a_file_that_cannot_be_read_is_a_problem_naming_it(folder: Path) -> None:
+    """A link to nowhere (a ConfigMap mount mid-update), or a folder named like an entry."""
+    (folder / "entries" / "gone.md").symlink_to(folder / "nowhere.md")
+    (folder / "entries" / "folder.md").mkdir()
+    problems = _problems(folder)
+    assert "gone.md: cannot be read (No such file or directory)" in problems
+    assert "folder.md: cannot be read (Is a directory)" in problems
+    assert knowledge_digest(folder) != knowledge_digest(KNOWLEDGE)  # and the watch still looks
