@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -27,9 +28,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def log_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A thread ended by an exception: logged with its traceback, not printed beside the log."""
+    name = args.thread.name if args.thread else "a thread"
+    failure = args.exc_value
+    logging.getLogger("threading").error("%s failed: %r", name, failure, exc_info=failure)
+
+
 def configure_logging(settings: Settings) -> None:
-    """The root logger at LOG_LEVEL, writing LOG_FORMAT to stderr; Python's warnings are logged
-    through it too (logger `py.warnings`), not printed beside it."""
+    """The root logger at LOG_LEVEL, writing LOG_FORMAT to stderr; Python's warnings and the
+    exceptions that end a thread are logged through it too, not printed beside it."""
     handler = logging.StreamHandler()
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -37,3 +45,4 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     logging.captureWarnings(True)
+    threading.excepthook = log_thread_failure

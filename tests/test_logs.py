@@ -28,14 +28,30 @@ def test_a_record_is_one_json_line_with_its_traceback() -> None:
     assert "ValueError: boom" in parsed["traceback"]
 
 
-def test_python_warnings_are_logged_as_json_too() -> None:
-    """A library's warning would otherwise be printed on lines of its own, beside the JSON."""
-    program = (
-        "import warnings; from bot.config import Settings; from bot.logs import configure_logging;"
-        "configure_logging(Settings(log_format='json')); warnings.warn('mind the gap')"
+def json_lines_of(program: str) -> list[dict[str, str]]:
+    """What `program` writes to stderr after LOG_FORMAT=json logging is set up, line by line."""
+    setup = (
+        "from bot.config import Settings; from bot.logs import configure_logging; "
+        "configure_logging(Settings(log_format='json'))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True)
-    [line] = done.stderr.splitlines()
-    record = json.loads(line)
+    command = [sys.executable, "-c", setup + program]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    return [json.loads(line) for line in done.stderr.splitlines()]
+
+
+def test_python_warnings_are_logged_as_json_too() -> None:
+    """A library's warning would otherwise be printed on lines of its own, beside the JSON."""
+    [record] = json_lines_of("import warnings; warnings.warn('mind the gap')")
     assert record["logger"] == "py.warnings" and "mind the gap" in record["message"]
+
+
+def test_an_exception_that_ends_a_thread_is_logged_as_json_too() -> None:
+    program = (
+        "import threading\n"
+        "def fail(): raise RuntimeError('lost')\n"
+        "thread = threading.Thread(target=fail, name='reload'); thread.start(); thread.join()"
+    )
+    [record] = json_lines_of(program)
+    assert record["level"] == "ERROR" and record["message"].startswith("reload failed")
+    assert "RuntimeError: lost" in record["traceback"]
