@@ -18,7 +18,7 @@ from bot.slack.app import build_app, load_answers, reload_on_hangup, serving_for
 from bot.slack.socket_mode import watch_the_knowledge
 from tests.conftest import KNOWLEDGE
 from tests.support import RESPONSE_URL, MockSlack
-from tests.support.harness import Harness, harness_settings, wait_until
+from tests.support.harness import Harness, edit_answer, harness_settings, wait_until
 
 NEW_TEXT = "Edited while the bot was running."
 
@@ -43,12 +43,6 @@ def start(mock: MockSlack, folder: Path) -> Harness:
     serving = serving_for(settings, load_answers(settings))
     reload_on_hangup(serving, settings)
     return Harness(mock, build_app(settings, serving=serving))
-
-
-def edit_answer(folder: Path, text: str) -> None:
-    entry = folder / "entries" / "start-time.md"
-    front, _, _ = entry.read_text().rpartition("---\n")
-    entry.write_text(front + "---\n" + text + "\n")
 
 
 def test_sighup_serves_a_valid_edit_and_keeps_the_old_one_for_a_broken_edit(

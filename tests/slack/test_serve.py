@@ -23,7 +23,7 @@ from bot.slack.launch import ANSWER_DIR, SERVE_PID, AnswerProcesses
 from bot.slack.server import AcksFirst, ListenerExecutor
 from tests.conftest import KNOWLEDGE
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
-from tests.support.harness import wait_until
+from tests.support.harness import edit_answer, wait_until
 from tests.support.mock_api import Install
 from tests.support.serve_process import Served, serve_env, serving
 from tests.support.signed import PERSON, mention
@@ -265,13 +265,10 @@ def knowledge_served(served: Served) -> dict[str, str]:
     return {s.labels["pid"]: s.labels["version"] for s in family.samples if s.value > 0}
 
 
-def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
-    mock: MockSlack, tmp_path: Path
-) -> None:
-    """An edit, then SIGHUP to serve: every worker reloads in place (none is restarted, so no
-    connection is dropped), the next answer has the edit, and /metrics shows each at the new
-    version (the old one at 0). A broken edit then is refused in one log line naming the file,
-    and the edit before it goes on serving. No warning of a library reaches the log."""
+def on_a_knowledge_copy(
+    mock: MockSlack, tmp_path: Path, **extra: str
+) -> tuple[Path, dict[str, str]]:
+    """A copy of the knowledge to edit, and the environment of a serve answering from it."""
     folder = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
     env = serve_env(
@@ -280,7 +277,19 @@ def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
         f"sqlite:///{tmp_path}/store.sqlite3",
         VMDOCKER_KNOWLEDGE_DIR=str(folder),
         VMDOCKER_CACHE_DIR=str(tmp_path / "cache"),
+        **extra,
     )
+    return folder, env
+
+
+def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
+    mock: MockSlack, tmp_path: Path
+) -> None:
+    """An edit, then SIGHUP to serve: every worker reloads in place (none is restarted, so no
+    connection is dropped), the next answer has the edit, and /metrics shows each at the new
+    version (the old one at 0). A broken edit then is refused in one log line naming the file,
+    and the edit before it goes on serving. No warning of a library reaches the log."""
+    folder, env = on_a_knowledge_copy(mock, tmp_path)
     log = tmp_path / "serve.log"
     with serving(env, cwd=tmp_path, workers=2, log=log) as server:
 
@@ -292,9 +301,7 @@ def test_sighup_reloads_every_process_and_metrics_name_only_the_version_serving(
         [before] = set(knowledge_served(server).values())
         workers = children()
 
-        entry = folder / "entries" / "start-time.md"
-        front, _, _ = entry.read_text().rpartition("---\n")
-        entry.write_text(front + "---\nEdited while serve was running.\n")
+        edit_answer(folder, "Edited while serve was running.")
         os.kill(server.process.pid, signal.SIGHUP)
 
         def reloaded() -> bool:
@@ -398,24 +405,14 @@ def test_a_sighup_as_an_answer_process_starts_reloads_it_once_up_rather_than_kil
 def test_serve_watching_the_knowledge_reloads_an_edit_and_refuses_a_broken_one_once(
     mock: MockSlack, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, folder)
-    env = serve_env(
-        mock.api_url,
-        SIGNING_SECRET,
-        f"sqlite:///{tmp_path}/store.sqlite3",
-        VMDOCKER_KNOWLEDGE_DIR=str(folder),
-        VMDOCKER_CACHE_DIR=str(tmp_path / "cache"),
-        KNOWLEDGE_WATCH_SECONDS="0.1",
-        LOG_LEVEL="INFO",
+    folder, env = on_a_knowledge_copy(
+        mock, tmp_path, KNOWLEDGE_WATCH_SECONDS="0.1", LOG_LEVEL="INFO"
     )
     log = tmp_path / "serve.log"
     with serving(env, cwd=tmp_path, workers=1, log=log) as server:
         wait_until(lambda: len(knowledge_served(server)) == 2, WAIT)  # a web worker, an answerer
         [before] = set(knowledge_served(server).values())
-        entry = folder / "entries" / "start-time.md"
-        front, _, _ = entry.read_text().rpartition("---\n")
-        entry.write_text(front + "---\nEdited and watched.\n")
+        edit_answer(folder, "Edited and watched.")
         wait_until(lambda: before not in knowledge_served(server).values(), WAIT)
         wait_until(lambda: len(set(knowledge_served(server).values())) == 1, WAIT)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -77,3 +78,10 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def edit_answer(folder: Path, text: str) -> None:
+    """Give the start-time entry of the knowledge copy in `folder` the answer `text`."""
+    entry = folder / "entries" / "start-time.md"
+    front, _, _ = entry.read_text().rpartition("---\n")
+    entry.write_text(front + "---\n" + text + "\n")
