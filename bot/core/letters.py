@@ -94,7 +94,7 @@ class Letters:
         counts = np.fromiter((count for _, count in known), dtype=float, count=len(known))
         return columns, counts
 
-    @lru_cache(maxsize=WORDS_KEPT)  # noqa: B019 - one per knowledge base, kept for its life
+    @lru_cache(maxsize=WORDS_KEPT)  # noqa: B019 - emptied when a matcher is replaced
     def _word(self, word: str) -> tuple[float, float, np.ndarray]:
         """One occurrence of `word`: its known n-grams' weight and squared weight, and per entry
         their weighted gain."""
@@ -110,7 +110,7 @@ class Letters:
         )
         return float(values.sum()), float(values @ values), gains
 
-    @lru_cache(maxsize=256)  # noqa: B019 - a question is weighed once per pass of a match
+    @lru_cache(maxsize=256)  # noqa: B019 - a question once per match; emptied as _word is
     def likelihood(self, text: str) -> np.ndarray:
         """Per entry, how likely `text`'s letters are under it, over the likeliest entry's
         (1 for the likeliest; all 1 for a text without a known n-gram). Read-only: the last

@@ -426,6 +426,15 @@ class Matcher:
         return Band.SUGGEST if best >= self.suggest_threshold else Band.NONE
 
 
+def forget_cached_questions() -> None:
+    """Empty what was remembered of the last questions read (`Normalizer.tokens`, `Letters`).
+    Those caches are keyed by the instance: a matcher replaced by a reload or a taught wording
+    would otherwise stay in memory, arrays and all, until newer questions pushed it out."""
+    Normalizer._tokens.cache_clear()
+    Letters._word.cache_clear()
+    Letters.likelihood.cache_clear()
+
+
 def _is_long(question: str) -> bool:
     """More words than LONG_QUESTION_WORDS: a message more than a question."""
     return len(question.split()) > LONG_QUESTION_WORDS

@@ -208,7 +208,7 @@ class Normalizer:
         texts asked are remembered: a question is read whole more than once per match."""
         return self._tokens(text)
 
-    @lru_cache(maxsize=256)  # noqa: B019 - one normalizer per knowledge base, kept for its life
+    @lru_cache(maxsize=256)  # noqa: B019 - emptied when a matcher is replaced
     def _tokens(self, text: str) -> tuple[Token, ...]:
         words = self._fold(words_of(text))
         kinds = [*self._places(words)]

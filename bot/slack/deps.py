@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.answers import Answers
 from bot.core.knowledge import KnowledgeError
 from bot.core.learned import taught_by_entry
+from bot.core.matching import forget_cached_questions
 from bot.core.onboarding import Onboarding
 from bot.render.screens import home_view
 from bot.slack.delivery import DiagramKey, DiagramUploads, describe_api_error
@@ -216,6 +217,7 @@ class Serving:
             onboarding=Onboarding(answers),
             home=home_view(answers.knowledge),
         )
+        forget_cached_questions()  # the replaced matcher's: it can go now
 
     def reload(self, load: Callable[[], Answers]) -> bool:
         """Load the knowledge again with `load`; only a valid one replaces what serves. An

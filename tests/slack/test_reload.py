@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import signal
+import weakref
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,21 @@ def test_a_watched_knowledge_folder_is_reloaded_after_an_edit_without_a_signal(
     finally:
         job.stop()
         gc.unfreeze()
+
+
+def test_a_reload_lets_the_replaced_matcher_go_caches_and_all(
+    mock: MockSlack, edited: Path
+) -> None:
+    """The matcher remembers the last questions it read, keyed by its parts: after a reload
+    those parts must not stay in memory (1.6 MB a reload, until newer questions push them out)."""
+    settings = harness_settings(mock, VMDOCKER_KNOWLEDGE_DIR=edited)
+    serving = serving_for(settings, load_answers(settings))
+    matcher = serving.deps.answers.matcher
+    long_question = "why do my containers start so much faster than the vms I run on this laptop"
+    serving.deps.answers.match(long_question)  # read by its words and its letters: cached
+    parts = [weakref.ref(matcher.letters), weakref.ref(matcher.normalizer)]
+    del matcher
+    edit_answer(edited, NEW_TEXT)
+    assert serving.reload(lambda: load_answers(settings))
+    gc.collect()
+    assert [part() for part in parts] == [None, None]
