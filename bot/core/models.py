@@ -211,12 +211,22 @@ Word = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
 class Vocabulary(Strict):
     """How people name things (`knowledge/vocabulary.yaml`): spellings and short forms folded
     into the word the entries use, two-word phrases read as one token, products linked to what
-    they are, and the words that ask for a picture."""
+    they are, the words that ask for a picture, and the words of chat that name no topic."""
 
     aliases: dict[Word, Word] = {}
     phrases: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+ [a-z0-9]+$")], Word] = {}
     products: dict[Word, list[Word]] = {}
     picture: list[Word] = []
+    chat: list[Word] = []
+
+    @field_validator("chat")
+    @classmethod
+    def _chat_names_no_topic(cls, chat: list[str], info: ValidationInfo) -> list[str]:
+        """A chat word is read past: as an alias or a product too, it would mean two things."""
+        named = {*info.data.get("aliases", {}), *info.data.get("products", {})}
+        if both := sorted(named.intersection(chat)):
+            raise ValueError(f"also an alias or a product: {', '.join(both)}")
+        return chat
 
 
 class ScopeTopic(Strict):

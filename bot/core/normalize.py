@@ -22,6 +22,7 @@ from bot.core.text import MAX_QUESTION_CHARS, strip_slack_markup
 
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")  # a link pasted as text names no topic
+_CHANNEL = re.compile(r"#[a-z0-9_-]+")  # nor does a channel named in it ("#general")
 _WORD = re.compile(r"[a-z0-9]+")
 _LETTERS_AND_DIGITS = re.compile(r"(?=.*[a-z])(?=.*[0-9])[a-z0-9]+")
 _APOSTROPHE = re.compile("['\u2019]")  # straight and typographic
@@ -135,9 +136,10 @@ def _split_number_unit(found: re.Match[str]) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    """The lower-case words of `text`: no Slack markup, links, emoji codes or punctuation."""
+    """The lower-case words of `text`: no Slack markup, links, channel names, emoji codes or
+    punctuation."""
     text = strip_slack_markup(text[: MAX_QUESTION_CHARS * 4]).casefold()
-    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", _URL.sub(" ", text)))
+    text = _APOSTROPHE.sub("", _EMOJI.sub(" ", _CHANNEL.sub(" ", _URL.sub(" ", text))))
     text = _DECISION.sub(" choose ", text)
     return _WORD.findall(_NUMBER_UNIT.sub(_split_number_unit, text))
 
@@ -152,6 +154,7 @@ class Normalizer:
         self.aliases = vocabulary.aliases
         self.products = vocabulary.products
         self.picture = frozenset(vocabulary.picture)
+        self.read_past = self.picture | frozenset(vocabulary.chat)  # they name no topic
         self.phrases: dict[tuple[str, str], str] = {}
         self.phrases_by_first: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for phrase, token in vocabulary.phrases.items():
@@ -217,7 +220,7 @@ class Normalizer:
         said = set(words)
         found: dict[str, Token] = {}
         for word in [*words, *kinds]:
-            if word in self.picture:
+            if word in self.read_past:
                 continue
             if word in self.scope_words:
                 stem = SCOPE_PREFIX + self.scope_words[word]

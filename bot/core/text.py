@@ -16,14 +16,17 @@ MAX_QUESTION_CHARS = 1000
 ELLIPSIS = "…"
 
 _SLACK_USER = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>[:,]?")
-_SLACK_LABELLED = re.compile(r"<[#!]?[^|<>]*\|([^<>]*)>")  # <#C1|name>, <http://x|label>
+_SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]+)>")  # <#C1|general>, shown as #general
+_SLACK_LABELLED = re.compile(r"<[#!]?[^|<>]*\|([^<>]*)>")  # <http://x|label>, <#C1|>
 _SLACK_BARE = re.compile(r"<[^<>]*>")  # <http://x>, <!channel>, <#C1>
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_slack_markup(text: str) -> str:
-    """Remove mentions, links, broadcasts; keep the labels people read; decode `&amp;`."""
+    """Remove mentions, links, broadcasts; keep the labels people read (a channel as Slack
+    shows it, `#general`); decode `&amp;`."""
     text = _SLACK_USER.sub(" ", text)
+    text = _SLACK_CHANNEL.sub(r" #\1 ", text)
     text = _SLACK_LABELLED.sub(r" \1 ", text)
     text = _SLACK_BARE.sub(" ", text)
     return html.unescape(text)

@@ -93,3 +93,38 @@ def test_off_topic_questions_are_declined(
     right = len(OFF_TOPIC) - len(misses)
     _report(capsys, "off-topic", right, misses)
     assert right / len(OFF_TOPIC) >= OFF_TOPIC_FLOOR, misses
+
+
+# How people wrap a question in Slack: a greeting, thanks, a channel named. Written for this
+# test, not taken from anywhere: it checks that such words are read past, not what real
+# people ask (benchmarks/bench_recognition.py measures that).
+SLACK_WRAPPERS = (
+    "hey, {}",
+    "hi all, {}",
+    "quick question: {}",
+    "morning folks, {}",
+    "<#C0123ABC|general> {}",
+    "{} thanks!",
+    "{} thx",
+    "{} :pray:",
+)
+STILL_RIGHT_FLOOR = 0.95  # 69% before chat words were read past (vocabulary.yaml `chat`)
+
+
+def test_a_greeting_or_thanks_around_a_question_changes_nothing(
+    answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def right(question: str, expected: set[str]) -> bool:
+        match = answers.match(question)
+        return match.band is Band.ANSWER and match.entry is not None and match.entry.id in expected
+
+    alone = [(question, expected) for question, expected in IN_DOMAIN if right(question, expected)]
+    misses = [
+        wrapped
+        for question, expected in alone
+        for wrapper in SLACK_WRAPPERS
+        if not right(wrapped := wrapper.format(question), expected)
+    ]
+    total = len(alone) * len(SLACK_WRAPPERS)
+    _report(capsys, "wrapped in Slack chat", total - len(misses), misses)
+    assert (total - len(misses)) / total >= STILL_RIGHT_FLOOR

@@ -137,3 +137,11 @@ def test_a_file_that_cannot_be_read_is_a_problem_naming_it(folder: Path) -> None
     assert "gone.md: cannot be read (No such file or directory)" in problems
     assert "folder.md: cannot be read (Is a directory)" in problems
     assert knowledge_digest(folder) != knowledge_digest(KNOWLEDGE)  # and the watch still looks
+
+
+def test_a_chat_word_that_is_also_an_alias_is_a_problem(folder: Path) -> None:
+    vocabulary = folder / "vocabulary.yaml"
+    vocabulary.write_text(vocabulary.read_text() + "  - btw\n")  # btw: between, an alias
+    assert "vocabulary.yaml: chat: Value error, also an alias or a product: btw" in _problems(
+        folder
+    )

@@ -14,7 +14,8 @@ def test_mentions_are_removed_wherever_they_are() -> None:
 
 def test_links_and_channels_keep_the_label_people_read() -> None:
     text = "see <#C123|general> and <https://docs.docker.com|the docs> &amp; <!here>"
-    assert clean_question(text) == "see general and the docs &"
+    assert clean_question(text) == "see #general and the docs &"
+    assert clean_question("in <#C123|> or <#C456>?") == "in or ?"  # no name to show
 
 
 def test_control_characters_go_and_whitespace_collapses() -> None:
