@@ -104,6 +104,7 @@ SLACK_WRAPPERS = (
     "quick question: {}",
     "morning folks, {}",
     "<#C0123ABC|general> {}",
+    "vmdocker, {}",
     "{} thanks!",
     "{} thx",
     "{} :pray:",

@@ -126,3 +126,10 @@ def test_the_save_shortcut_is_declared_with_the_callback_id_the_app_listens_to(
     [shortcut] = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", SAVE_SHORTCUT)
     assert len(shortcut["name"]) <= 24 and len(shortcut["description"]) <= 150
+
+
+def test_people_may_call_the_bot_by_its_name(manifest: dict[str, Any]) -> None:
+    """ "vmdocker, what is a vm?": the name is a chat word (read past), not an unknown word."""
+    vocabulary = yaml.safe_load((ROOT / "knowledge" / "vocabulary.yaml").read_text())
+    name = manifest["features"]["bot_user"]["display_name"]
+    assert name.casefold() in vocabulary["chat"]
