@@ -4,10 +4,7 @@ mean on `vmdocker serve`'s port; anything else is refused. /metrics of several p
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,10 +20,10 @@ from bot.slack.app import open_store_for, serving_for
 from bot.slack.health import Readiness, serve_probes
 from bot.slack.launch import MULTIPROC_DIR
 from bot.slack.metrics import exposition
-from tests.conftest import ROOT
 from tests.support import Failure, MockSlack
 from tests.support.cli import vmdocker
 from tests.support.harness import harness_settings
+from tests.support.serve_process import questions_counted_elsewhere
 
 
 @pytest.fixture
@@ -115,9 +112,7 @@ def test_metrics_of_several_processes_pass_over_a_file_left_empty(
     """A process killed as it created its metrics file leaves it empty for good
     (prometheus/client_python#1199): every scrape would fail; the other processes' figures
     still come."""
-    env = {**os.environ, MULTIPROC_DIR: str(tmp_path), "PYTHONPATH": str(ROOT)}
-    asked = "from bot.slack.metrics import QUESTIONS; QUESTIONS.labels('command', 'answered').inc()"
-    subprocess.run([sys.executable, "-c", asked], env=env, check=True)
+    questions_counted_elsewhere(tmp_path, "command", "answered")
     (tmp_path / "counter_4194303.db").touch()
     monkeypatch.setenv(MULTIPROC_DIR, str(tmp_path))
     text = exposition()[0].decode()

@@ -7,8 +7,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +23,7 @@ from tests.conftest import KNOWLEDGE
 from tests.support import SIGNING_SECRET, MockSlack, SignedRequest, Signer, assert_valid_delivery
 from tests.support.harness import edit_answer, wait_until
 from tests.support.mock_api import Install
-from tests.support.serve_process import Served, serve_env, serving
+from tests.support.serve_process import Served, questions_counted_elsewhere, serve_env, serving
 from tests.support.signed import PERSON, mention
 
 WAIT = 10.0  # seconds for a reply to reach the mock after the ack
@@ -365,8 +363,7 @@ def test_a_metrics_folder_the_operator_names_starts_empty(mock: MockSlack, tmp_p
         f"sqlite:///{tmp_path}/store.sqlite3",
         PROMETHEUS_MULTIPROC_DIR=str(folder),
     )
-    last_run = "from bot.slack.metrics import QUESTIONS; QUESTIONS.labels('dm', 'declined').inc(7)"
-    subprocess.run([sys.executable, "-c", last_run], env=env, check=True)
+    questions_counted_elsewhere(folder, "dm", "declined", times=7)  # by the last run
     assert list(folder.glob("*.db"))
     with serving(env, cwd=tmp_path, log=tmp_path / "serve.log") as server:
         status, text = server.get("/metrics")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.slack.launch import MULTIPROC_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0  # seconds for the workers to load the knowledge on a busy 2-core machine
 
@@ -89,6 +91,15 @@ class Served:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+def questions_counted_elsewhere(folder: Path, surface: str, band: str, times: int = 1) -> None:
+    """Another process counts `times` questions in the metrics folder `folder`, as a worker of
+    `vmdocker serve` would."""
+    env = {**os.environ, MULTIPROC_DIR: str(folder), "PYTHONPATH": str(ROOT)}
+    count = f"QUESTIONS.labels({surface!r}, {band!r}).inc({times})"
+    program = f"from bot.slack.metrics import QUESTIONS; {count}"
+    subprocess.run([sys.executable, "-c", program], env=env, check=True)
 
 
 def serve_env(api_url: str, secret: str, database_url: str, **extra: str) -> dict[str, str]:
